@@ -1,0 +1,149 @@
+/**
+ * The CLI as a table: each command declares its arguments and options and lazily imports one
+ * module under commands/ that does the work. Commands hold no business logic: they parse,
+ * call the library, and print. `runMain(argv)` is callable in-process (tests use it).
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { ExitCode } from '../errors.js';
+import type { BackendName } from '../backend/index.js';
+import type { CommandContext } from './context.js';
+import { exitCodeFor } from './exit.js';
+import { Output, type CliIO } from './output.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer.');
+  return n;
+}
+
+// Listed here, not imported, so that `--help` and `schema` never load tfjs.
+const BACKEND_CHOICES = ['auto', 'tfjs-node', 'wasm', 'cpu'] as const satisfies readonly BackendName[];
+const backendOption = () =>
+  new Option('--backend <name>', 'compute backend (default: $WHETSTONE_BACKEND or auto)').choices(BACKEND_CHOICES);
+
+type Runner = (args: string[], options: Record<string, unknown>, ctx: CommandContext) => Promise<void>;
+
+/** Declares one command; `load` imports its implementation only when it runs. */
+interface CommandSpec {
+  name: string;
+  args: string;
+  description: string;
+  options?: (cmd: Command) => Command;
+  load: () => Promise<Runner>;
+}
+
+const COMMANDS: CommandSpec[] = [
+  {
+    name: 'train',
+    args: '<config>',
+    description: 'train and sharpen a spiking network from a YAML experiment',
+    options: (c) =>
+      c
+        .option('--out <dir>', 'parent directory for the run directory (default: output_dir in the config)')
+        .addOption(backendOption())
+        .option('--epochs <n>', 'override training.epochs', positiveInt)
+        .option('--limit <n>', 'use only the first N images of each split', positiveInt)
+        .option('--resume <run-dir>', 'continue an interrupted run'),
+    load: async () => (await import('./commands/train.js')).run,
+  },
+  {
+    name: 'sharpen',
+    args: '<model.json>',
+    description: 'cross-train an existing tfjs/Keras model into a spiking network',
+    options: (c) =>
+      c
+        .requiredOption('--data <dataset-or-config>', 'dataset name or experiment YAML')
+        .addOption(backendOption())
+        .option('--epochs <n>', 'maximum epochs', positiveInt)
+        .option('--out <dir>', 'parent directory for the run directory'),
+    load: async () => (await import('./commands/pending.js')).pending('sharpen'),
+  },
+  {
+    name: 'evaluate',
+    args: '<run-dir>',
+    description: 'run the spiking network in the simulator and report accuracy, spikes and energy',
+    load: async () => (await import('./commands/pending.js')).pending('evaluate'),
+  },
+  {
+    name: 'export',
+    args: '<run-dir>',
+    description: 'export the spiking network to a neuromorphic platform',
+    options: (c) =>
+      c
+        .addOption(new Option('--target <target>', 'export target').choices(['nir', 'spinnaker', 'loihi', 'json']).makeOptionMandatory())
+        .option('--out <dir>', 'output directory'),
+    load: async () => (await import('./commands/pending.js')).pending('export'),
+  },
+  {
+    name: 'report',
+    args: '<run-dir>',
+    description: 'render the run report (HTML, Markdown, JSON)',
+    load: async () => (await import('./commands/pending.js')).pending('report'),
+  },
+  {
+    name: 'validate',
+    args: '<config...>',
+    description: 'check experiment files against the schema',
+    load: async () => (await import('./commands/validate.js')).run,
+  },
+  {
+    name: 'schema',
+    args: '',
+    description: 'print the JSON Schema of experiment files (for editor completion)',
+    load: async () => (await import('./commands/schema.js')).run,
+  },
+];
+
+/** Runs the CLI with the given arguments (without `node` and the script) and returns the exit code. */
+export async function runMain(
+  argv: readonly string[],
+  io: CliIO = { stdout: process.stdout, stderr: process.stderr, env: process.env },
+  cwd: string = process.cwd(),
+): Promise<number> {
+  const out = new Output(io);
+  const ctx: CommandContext = { out, io, cwd };
+  let pending: Promise<void> | undefined;
+
+  const program = new Command('whetstone')
+    .description('Cross-train deep networks into spiking neural networks (the Whetstone method).')
+    .version(VERSION, '-V, --version')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(out.color.red(s)),
+    })
+    .showSuggestionAfterError(true)
+    .allowExcessArguments(false);
+
+  for (const spec of COMMANDS) {
+    let cmd = program.command(`${spec.name}${spec.args ? ` ${spec.args}` : ''}`).description(spec.description);
+    cmd = spec.options ? spec.options(cmd) : cmd;
+    cmd.allowExcessArguments(false).action((...params: unknown[]) => {
+      // commander passes positional args, then the options object, then the command.
+      const command = params[params.length - 1] as Command;
+      const positional = command.processedArgs.flat().filter((a): a is string => typeof a === 'string');
+      pending = spec.load().then((runner) => runner(positional, command.opts(), ctx));
+    });
+  }
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    if (pending === undefined) {
+      program.outputHelp({ error: true });
+      return ExitCode.usage;
+    }
+    await pending;
+    return ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are successes; everything else commander rejects is a usage error.
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    return exitCodeFor(error, out);
+  }
+}

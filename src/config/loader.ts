@@ -1,0 +1,268 @@
+/**
+ * Reads an experiment YAML file and validates it against the schema. Every problem is
+ * reported as `file:line:col dotted.path: message`, pointing at the offending value (or key),
+ * so an editor can jump to it.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import type { core, ZodType } from 'zod';
+import { InputError } from '../errors.js';
+import { didYouMean, issueMessage } from './messages.js';
+import { experimentSchema, type ExperimentConfig } from './schema.js';
+
+/** One problem found in a config file. */
+export interface ConfigProblem {
+  readonly file: string;
+  readonly line?: number;
+  readonly column?: number;
+  /** Dotted path of the field, e.g. `training.epochs` or `model.layers.2.filters`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface ConfigResult {
+  /** The resolved config, when there were no errors. */
+  readonly config?: ExperimentConfig;
+  readonly warnings: readonly ConfigProblem[];
+  readonly errors: readonly ConfigProblem[];
+}
+
+/** `configs/x.yaml:12:5 training.epochs: must be a positive integer` */
+export function formatProblem(p: ConfigProblem): string {
+  const where = p.line === undefined ? p.file : `${p.file}:${p.line}:${p.column ?? 1}`;
+  return p.path === '' ? `${where} ${p.message}` : `${where} ${p.path}: ${p.message}`;
+}
+
+/** Config files larger than this are refused before parsing: no real experiment is that long. */
+const MAX_CONFIG_BYTES = 1 << 20;
+
+type Key = string | number;
+
+/**
+ * Validates YAML text. `file` names it in messages; relative paths inside the config resolve
+ * against `baseDir` (by default the file's directory).
+ */
+export function parseExperiment(text: string, file: string, baseDir: string = dirname(resolve(file))): ConfigResult {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number | undefined) => {
+    if (offset === undefined) return {};
+    const pos = lines.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  };
+  const problem = (path: readonly Key[], message: string, offset?: number): ConfigProblem => ({
+    file,
+    path: path.join('.'),
+    message,
+    ...at(offset),
+  });
+
+  if (doc.errors.length > 0) {
+    return {
+      warnings: [],
+      errors: doc.errors.map((e) => problem([], `invalid YAML: ${firstLine(e.message)}`, e.pos[0])),
+    };
+  }
+  let data: unknown;
+  try {
+    // yaml caps alias expansion (maxAliasCount), which defuses "billion laughs" documents.
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    return { warnings: [], errors: [problem([], `invalid YAML: ${firstLine((e as Error).message)}`)] };
+  }
+  if (data === null || data === undefined) {
+    return { warnings: [], errors: [problem([], 'is empty: an experiment needs at least a `model` section')] };
+  }
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    return { warnings: [], errors: [problem([], 'must be a mapping of sections (dataset, model, training, sharpening)', doc.contents?.range?.[0])] };
+  }
+
+  const parsed = experimentSchema.safeParse(data);
+  if (!parsed.success) {
+    const errors = parsed.error.issues.flatMap((issue) => issueProblems(issue, data, doc, problem));
+    errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+    return { warnings: [], errors };
+  }
+
+  const config = resolvePaths(parsed.data, baseDir);
+  return { config, warnings: crossFieldWarnings(config, doc, problem), errors: [] };
+}
+
+/**
+ * Reads and validates a config file. Never throws for bad content; throws InputError if unreadable.
+ * `shown` is how the file is named in messages (the path as the user typed it).
+ */
+export function loadExperimentFile(path: string, shown: string = path): ConfigResult {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw new InputError(`${shown}: is a directory, expected an experiment YAML file`);
+    size = st.size;
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${shown}: cannot read config (${describeFsError(e)})`);
+  }
+  if (size > MAX_CONFIG_BYTES) {
+    throw new InputError(`${shown}: config is ${size} bytes, larger than the ${MAX_CONFIG_BYTES}-byte limit`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`${shown}: cannot read config (${describeFsError(e)})`);
+  }
+  const result = parseExperiment(text, shown, dirname(resolve(path)));
+  if (result.config === undefined || result.config.name !== undefined) return result;
+  // The file name names the experiment unless the config does.
+  const name = basename(path, extname(path)).replace(/[^A-Za-z0-9._-]/g, '-');
+  return { ...result, config: { ...result.config, name } };
+}
+
+/** Loads a config and throws one InputError listing every problem (one per line) if it is invalid. */
+export function loadExperiment(
+  path: string,
+  shown: string = path,
+): { config: ExperimentConfig; warnings: readonly ConfigProblem[] } {
+  const result = loadExperimentFile(path, shown);
+  if (result.config === undefined) {
+    throw new InputError(result.errors.map(formatProblem).join('\n'));
+  }
+  return { config: result.config, warnings: result.warnings };
+}
+
+export function describeFsError(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'ENOTDIR':
+      return 'a parent is not a directory';
+    default:
+      return code ?? (e as Error).message;
+  }
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.trim();
+}
+
+function issueProblems(
+  issue: core.$ZodIssue,
+  data: unknown,
+  doc: Document,
+  problem: (path: readonly Key[], message: string, offset?: number) => ConfigProblem,
+): ConfigProblem[] {
+  const path = issue.path.filter((k): k is Key => typeof k !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeys(experimentSchema, path, data);
+    return issue.keys.map((key) =>
+      problem([...path, key], `unknown key${didYouMean(key, known)}`, keyOffset(doc, path, key)),
+    );
+  }
+  return [problem(path, issueMessage(issue, valueAt(data, path)), nodeOffset(doc, path))];
+}
+
+function valueAt(data: unknown, path: readonly Key[]): unknown {
+  let v = data;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<Key, unknown>)[k];
+  }
+  return v;
+}
+
+/** Offset of the value at `path`, or of the closest enclosing node that exists. */
+function nodeOffset(doc: Document, path: readonly Key[]): number | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n), true) as Node | undefined;
+    if (node && (isScalar(node) || isMap(node) || isSeq(node)) && node.range) {
+      // A missing key is reported at the mapping that lacks it.
+      return node.range[0];
+    }
+  }
+  return undefined;
+}
+
+function keyOffset(doc: Document, path: readonly Key[], key: string): number | undefined {
+  const parent = path.length === 0 ? doc.contents : doc.getIn(path, true);
+  if (isMap(parent)) {
+    for (const item of parent.items) {
+      if (isPair(item) && isScalar(item.key) && String(item.key.value) === key) return item.key.range?.[0];
+    }
+  }
+  return nodeOffset(doc, path);
+}
+
+/** The keys the schema accepts for the object at `path`, for "did you mean" hints. */
+function knownKeys(schema: ZodType, path: readonly Key[], data: unknown): string[] {
+  let s: core.$ZodType | undefined = schema;
+  for (let i = 0; i <= path.length && s !== undefined; i++) {
+    s = unwrap(s, valueAt(data, path.slice(0, i)));
+    if (i === path.length || s === undefined) break;
+    const def = s._zod.def as unknown as Record<string, unknown>;
+    const k = path[i]!;
+    if (def.type === 'object') s = (def.shape as Record<string, core.$ZodType>)[String(k)];
+    else if (def.type === 'array') s = def.element as core.$ZodType;
+    else if (def.type === 'tuple') s = (def.items as core.$ZodType[])[Number(k)];
+    else s = undefined;
+  }
+  if (s === undefined) return [];
+  const def = s._zod.def as unknown as Record<string, unknown>;
+  return def.type === 'object' ? Object.keys(def.shape as object) : [];
+}
+
+/** Strips defaults/optionals, and picks the union member matching the data (by discriminator). */
+function unwrap(s: core.$ZodType, value: unknown): core.$ZodType | undefined {
+  for (;;) {
+    const def = s._zod.def as unknown as Record<string, unknown>;
+    if ('innerType' in def) s = def.innerType as core.$ZodType;
+    else if (def.type === 'pipe') s = def.in as core.$ZodType;
+    else if (def.type === 'union') {
+      const options = def.options as core.$ZodType[];
+      const disc = def.discriminator as string | undefined;
+      const wanted = disc !== undefined && value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[disc] : undefined;
+      const match = options.find((o) => {
+        const od = o._zod.def as unknown as Record<string, unknown>;
+        if (od.type !== 'object' || disc === undefined) return false;
+        const lit = (od.shape as Record<string, core.$ZodType>)[disc]?._zod.def as unknown as { values?: unknown[] } | undefined;
+        return lit?.values?.includes(wanted) ?? false;
+      });
+      if (match === undefined) return options.find((o) => (o._zod.def as unknown as { type: string }).type === 'object');
+      s = match;
+    } else return s;
+  }
+}
+
+/** Relative dataset paths are relative to the config file, so a config works from any directory. */
+function resolvePaths(config: ExperimentConfig, baseDir: string): ExperimentConfig {
+  const path = config.dataset.path;
+  if (path === undefined || isAbsolute(path)) return config;
+  return { ...config, dataset: { ...config.dataset, path: resolve(baseDir, path) } };
+}
+
+function crossFieldWarnings(
+  config: ExperimentConfig,
+  doc: Document,
+  problem: (path: readonly Key[], message: string, offset?: number) => ConfigProblem,
+): ConfigProblem[] {
+  const warnings: ConfigProblem[] = [];
+  const s = config.sharpening;
+  const epochs = config.training.epochs;
+  if (s.schedule === 'simple' && s.start_epoch >= epochs) {
+    warnings.push(
+      problem(['sharpening', 'start_epoch'], `sharpening starts at epoch ${s.start_epoch} but training has only ${epochs} epochs`, nodeOffset(doc, ['sharpening', 'start_epoch'])),
+    );
+  }
+  if (s.schedule === 'adaptive' && s.min_init_epochs >= epochs) {
+    warnings.push(
+      problem(['sharpening', 'min_init_epochs'], `sharpening cannot start before epoch ${s.min_init_epochs} but training has only ${epochs} epochs`, nodeOffset(doc, ['sharpening', 'min_init_epochs'])),
+    );
+  }
+  return warnings;
+}
