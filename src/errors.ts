@@ -46,3 +46,10 @@ export const ExitCode = {
   usage: 2,
   interrupted: 130,
 } as const;
+
+/** The user interrupted (Ctrl-C). Exit code 130, as shells report SIGINT. */
+export class InterruptedError extends WhetstoneError {
+  constructor(message: string) {
+    super(message, 130);
+  }
+}

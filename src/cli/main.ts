@@ -38,7 +38,7 @@ interface CommandSpec {
 const COMMANDS: CommandSpec[] = [
   {
     name: 'train',
-    args: '<config>',
+    args: '[config]',
     description: 'train and sharpen a spiking network from a YAML experiment',
     options: (c) =>
       c
@@ -46,7 +46,7 @@ const COMMANDS: CommandSpec[] = [
         .addOption(backendOption())
         .option('--epochs <n>', 'override training.epochs', positiveInt)
         .option('--limit <n>', 'use only the first N images of each split', positiveInt)
-        .option('--resume <run-dir>', 'continue an interrupted run'),
+        .option('--resume <run-dir>', 'continue an interrupted run (then no config is given)'),
     load: async () => (await import('./commands/train.js')).run,
   },
   {
@@ -140,9 +140,8 @@ export async function runMain(
     return ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and version are successes; everything else commander rejects is a usage error.
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
-      return ExitCode.usage;
+      // Asked-for help and version exit 0 in commander; everything else it rejects is a usage error.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
     return exitCodeFor(error, out);
   }

@@ -1,0 +1,5 @@
+// Rewrites docs/config.md from the schema: `npm run docs:config`.
+import { writeFileSync } from 'node:fs';
+import { configReference } from '../src/config/reference.js';
+
+writeFileSync(new URL('../docs/config.md', import.meta.url), configReference());

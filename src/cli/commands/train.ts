@@ -1,0 +1,76 @@
+/** `whetstone train`: parses options, calls trainExperiment, shows progress on stderr and the result on stdout. */
+import { resolve } from 'node:path';
+import type { BackendName } from '../../backend/index.js';
+import { resolveRequestedBackend } from '../../backend/index.js';
+import { trainExperiment, type EpochMetrics, type TrainSummary } from '../../train/index.js';
+import type { CommandContext } from '../context.js';
+import { epochLine, ProgressBar } from '../progress.js';
+
+interface TrainFlags {
+  out?: string;
+  backend?: BackendName;
+  epochs?: number;
+  limit?: number;
+  resume?: string;
+}
+
+const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(2)}%`);
+
+export function summaryLines(s: TrainSummary, runDir: string): string[] {
+  return [
+    `run         ${runDir}`,
+    `epochs      ${s.epochs} of ${s.max_epochs}${s.sharpening_finished ? '' : ' (sharpening did not finish)'}`,
+    `accuracy    unsharpened ${pct(s.unsharpened_accuracy)} → spiking ${pct(s.spiking_accuracy)} on ${s.test_images} test images`,
+    `time        ${s.wall_seconds.toFixed(1)} s (${Math.round(s.images_per_second)} images/s training on ${s.backend})`,
+  ];
+}
+
+export async function run(args: string[], flags: TrainFlags, ctx: CommandContext): Promise<void> {
+  const { out } = ctx;
+  const configPath = args[0] === undefined ? undefined : resolve(ctx.cwd, args[0]);
+  const backend = resolveRequestedBackend(flags.backend, ctx.io.env);
+  const controller = new AbortController();
+  const onSigint = () => {
+    out.info('\ninterrupt: stopping after this batch (the last completed epoch is checkpointed)');
+    controller.abort();
+  };
+  process.once('SIGINT', onSigint);
+  const bar = new ProgressBar(out);
+  try {
+    const result = await trainExperiment(
+      configPath,
+      {
+        outDir: flags.out === undefined ? undefined : resolve(ctx.cwd, flags.out),
+        backend,
+        epochs: flags.epochs,
+        limit: flags.limit,
+        resume: flags.resume === undefined ? undefined : resolve(ctx.cwd, flags.resume),
+        signal: controller.signal,
+        command: ['train', ...args],
+      },
+      {
+        onBackend: (info) =>
+          out.info(`backend: ${info.name}${info.fallbackReason ? ` (${info.fallbackReason})` : ''}`),
+        onStart: (s) => {
+          out.info(
+            `${s.resumedFromEpoch > 0 ? `resuming at epoch ${s.resumedFromEpoch + 1}` : 'training'} ${s.config.name}: ${s.trainCount} train / ${s.validationCount} validation / ${s.testCount} test images, ${s.parameters.toLocaleString('en-US')} parameters, ${s.spikingLayers} spiking layers, up to ${s.config.training.epochs} epochs`,
+          );
+          out.info(`run directory: ${s.runDir}`);
+        },
+        onBatch: (p) => bar.update(p),
+        onEpoch: (m: EpochMetrics) => {
+          bar.clear();
+          out.info(epochLine(m, out));
+        },
+        onPhase: (text) => {
+          bar.clear();
+          out.info(text);
+        },
+      },
+    );
+    for (const line of summaryLines(result.summary, result.runDir)) out.result(line);
+  } finally {
+    bar.clear();
+    process.removeListener('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The epoch loop: seeded shuffling, one `trainOnBatch` per batch, the sharpening schedule driven
+ * after every batch and epoch (the thin adapter between the pure schedule and the model's
+ * sharpness variables), validation at current and at full sharpness, and one metrics record per
+ * epoch. Stops when every layer is fully sharpened or at the epoch limit.
+ */
+import { batchCount, batches, shuffledOrder, type Dataset } from '../data/index.js';
+import { InterruptedError } from '../errors.js';
+import type { SpikingLayer } from '../model/layers/spiking.js';
+import { tf } from '../model/tf.js';
+import type { SharpeningPhase, SharpeningSchedule } from '../sharpen/index.js';
+import { evaluateAccuracy, withFullSharpness } from './evaluate.js';
+
+/** One line of metrics.jsonl. */
+export interface EpochMetrics {
+  /** 1-based epoch number, as people count. */
+  readonly epoch: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  /** Validation accuracy at the current sharpness; null without a validation split. */
+  readonly val_accuracy: number | null;
+  /** Validation accuracy with every layer at sharpness 1: the spiking network's. */
+  readonly spiking_val_accuracy: number | null;
+  /** Sharpness of every spiking layer at the end of the epoch, input side first. */
+  readonly sharpness: readonly number[];
+  readonly phase: SharpeningPhase;
+  readonly seconds: number;
+  readonly images_per_second: number;
+}
+
+export interface BatchProgress {
+  readonly epoch: number;
+  readonly batch: number;
+  readonly batches: number;
+  readonly loss: number;
+  readonly accuracy: number;
+}
+
+export interface LoopEvents {
+  onBatch?(p: BatchProgress): void;
+  /** After each epoch, before the checkpoint; may be async (the checkpoint is written here). */
+  onEpoch?(m: EpochMetrics, unsharpened: boolean): Promise<void> | void;
+}
+
+export interface LoopOptions {
+  readonly model: tf.LayersModel;
+  readonly spikingLayers: readonly SpikingLayer[];
+  readonly schedule: SharpeningSchedule;
+  readonly data: Dataset;
+  readonly batchSize: number;
+  readonly seed: number;
+  /** First epoch to run (0-based): > 0 when resuming. */
+  readonly startEpoch: number;
+  readonly maxEpochs: number;
+  readonly signal?: AbortSignal;
+  readonly events?: LoopEvents;
+}
+
+export interface LoopResult {
+  readonly epochsDone: number;
+  readonly finished: boolean;
+}
+
+export function applySharpness(layers: readonly SpikingLayer[], sharpness: readonly number[]): void {
+  layers.forEach((layer, i) => layer.setSharpness(sharpness[i]!));
+}
+
+/** Yields to the event loop so that signals (Ctrl-C) and timers are seen between batches. */
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export async function runEpochs(opts: LoopOptions): Promise<LoopResult> {
+  const { model, spikingLayers, schedule, data, batchSize, signal, events } = opts;
+  const [h, w, c] = data.shape;
+  const classes = data.classes;
+  const perEpoch = batchCount(data.train.count, batchSize);
+  applySharpness(spikingLayers, schedule.sharpness);
+
+  let epoch = opts.startEpoch;
+  for (; epoch < opts.maxEpochs && !schedule.finished; epoch++) {
+    const started = performance.now();
+    let lossSum = 0;
+    let accSum = 0;
+    let seen = 0;
+    let b = 0;
+    for (const batch of batches(data.train, shuffledOrder(data.train.count, opts.seed, epoch), batchSize, data.shape)) {
+      if (signal?.aborted) throw new InterruptedError(`interrupted during epoch ${epoch + 1}`);
+      const x = tf.tensor4d(batch.x, [batch.count, h, w, c]);
+      const y = tf.tidy(() => tf.oneHot(tf.tensor1d(batch.y, 'int32'), classes));
+      const result = (await model.trainOnBatch(x, y)) as number[];
+      x.dispose();
+      y.dispose();
+      const [batchLoss, batchAcc] = [result[0] ?? Number.NaN, result[1] ?? Number.NaN];
+      lossSum += batchLoss * batch.count;
+      accSum += batchAcc * batch.count;
+      seen += batch.count;
+      if (schedule.afterBatch(epoch, b)) applySharpness(spikingLayers, schedule.sharpness);
+      events?.onBatch?.({ epoch: epoch + 1, batch: b + 1, batches: perEpoch, loss: lossSum / seen, accuracy: accSum / seen });
+      b++;
+      await tick();
+    }
+    const trainSeconds = (performance.now() - started) / 1000;
+    const meanLoss = lossSum / seen;
+    // The model as trained this epoch, before the epoch-end sharpening step.
+    const unsharpened = spikingLayers.every((l) => l.sharpness === 0);
+    const val = data.validation;
+    const valAccuracy = val ? evaluateAccuracy(model, val, data.shape) : null;
+    const spikingValAccuracy = val ? withFullSharpness(spikingLayers, () => evaluateAccuracy(model, val, data.shape)) : null;
+    if (signal?.aborted) throw new InterruptedError(`interrupted at the end of epoch ${epoch + 1}`);
+    if (schedule.afterEpoch(epoch, meanLoss)) applySharpness(spikingLayers, schedule.sharpness);
+    const metrics: EpochMetrics = {
+      epoch: epoch + 1,
+      loss: meanLoss,
+      accuracy: accSum / seen,
+      val_accuracy: valAccuracy,
+      spiking_val_accuracy: spikingValAccuracy,
+      sharpness: schedule.sharpness,
+      phase: schedule.phase,
+      seconds: (performance.now() - started) / 1000,
+      images_per_second: seen / trainSeconds,
+    };
+    await events?.onEpoch?.(metrics, unsharpened);
+  }
+  return { epochsDone: epoch, finished: schedule.finished };
+}

@@ -1,0 +1,281 @@
+/**
+ * `whetstone train` as a library function: experiment config in, run directory out.
+ *
+ *   config → dataset → model → epoch loop with sharpening (checkpoint every epoch)
+ *          → batch norm folded, every layer at sharpness 1 → model/ + summary.json
+ *
+ * Progress is reported through `events`; nothing here writes to the terminal.
+ */
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { initBackend, type BackendInfo, type BackendName } from '../backend/index.js';
+import { loadExperiment } from '../config/loader.js';
+import type { ExperimentConfig } from '../config/schema.js';
+import { loadDataset, type Dataset } from '../data/index.js';
+import { InputError, RuntimeFailure } from '../errors.js';
+import { buildModel } from '../model/builder.js';
+import { foldBatchNorm } from '../model/fold.js';
+import { loadModel, saveModel } from '../model/io.js';
+import { isSpikingLayer, type SpikingLayer } from '../model/layers/spiking.js';
+import type { OutputKey } from '../model/key.js';
+import type { SoftmaxDecode } from '../model/layers/decode.js';
+import { tf } from '../model/tf.js';
+import { createSchedule } from '../sharpen/index.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import { loadCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint.js';
+import { evaluateAccuracy, withFullSharpness, withSharpness } from './evaluate.js';
+import { runEpochs, type BatchProgress, type EpochMetrics } from './loop.js';
+import { collectMetadata, type RunMetadata } from './metadata.js';
+import { createOptimizer } from './optimizer.js';
+import { createRunDir } from './run-dir.js';
+
+export interface TrainOptions {
+  /** Parent directory of the run directory. Defaults to the config's output_dir. */
+  readonly outDir?: string;
+  readonly backend?: BackendName;
+  /** Override training.epochs. */
+  readonly epochs?: number;
+  /** Use only the first N images of each split. */
+  readonly limit?: number;
+  /** Continue the run in this directory instead of starting one. */
+  readonly resume?: string;
+  readonly signal?: AbortSignal;
+  /** Recorded in metadata.json. */
+  readonly command?: readonly string[];
+}
+
+export interface TrainEvents {
+  onBackend?(info: BackendInfo): void;
+  onStart?(info: StartInfo): void;
+  onBatch?(p: BatchProgress): void;
+  onEpoch?(m: EpochMetrics): void;
+  onPhase?(text: string): void;
+}
+
+export interface StartInfo {
+  readonly runDir: string;
+  readonly config: ExperimentConfig;
+  readonly trainCount: number;
+  readonly validationCount: number;
+  readonly testCount: number;
+  readonly spikingLayers: number;
+  readonly parameters: number;
+  readonly resumedFromEpoch: number;
+}
+
+/** summary.json: stable keys, documented in docs/run-directory.md. */
+export interface TrainSummary {
+  experiment: string;
+  dataset: string;
+  backend: string;
+  seed: number;
+  epochs: number;
+  max_epochs: number;
+  sharpening_finished: boolean;
+  /** Test accuracy of the network at the end of pre-sharpening training; null if sharpening began in epoch 1. */
+  unsharpened_accuracy: number | null;
+  /** Test accuracy of the spiking network (every layer a step, batch norm folded). */
+  spiking_accuracy: number;
+  /** unsharpened_accuracy − spiking_accuracy. */
+  accuracy_drop: number | null;
+  final_val_accuracy: number | null;
+  final_spiking_val_accuracy: number | null;
+  train_images: number;
+  test_images: number;
+  wall_seconds: number;
+  train_seconds: number;
+  images_per_second: number;
+}
+
+export interface TrainResult {
+  readonly runDir: string;
+  readonly summary: TrainSummary;
+}
+
+const UNSHARPENED_DIR = 'unsharpened';
+
+function applyOverrides(config: ExperimentConfig, opts: TrainOptions): ExperimentConfig {
+  let c = config;
+  if (opts.epochs !== undefined) c = { ...c, training: { ...c.training, epochs: opts.epochs } };
+  if (opts.limit !== undefined) c = { ...c, dataset: { ...c.dataset, limit: { train: opts.limit, test: opts.limit } } };
+  if (opts.outDir !== undefined) c = { ...c, output_dir: opts.outDir };
+  return c;
+}
+
+async function loadData(config: ExperimentConfig): Promise<Dataset> {
+  const limit = typeof config.dataset.limit === 'number' ? { train: config.dataset.limit, test: config.dataset.limit } : config.dataset.limit;
+  const f = config.dataset.files;
+  return loadDataset({
+    name: config.dataset.name,
+    path: config.dataset.path,
+    files: f && { trainImages: f.train_images, trainLabels: f.train_labels, testImages: f.test_images, testLabels: f.test_labels },
+    limit,
+    validation: config.dataset.validation,
+    seed: config.seed,
+  });
+}
+
+function readMetrics(runDir: string, upToEpoch: number): EpochMetrics[] {
+  const file = join(runDir, 'metrics.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as EpochMetrics)
+    .filter((m) => m.epoch <= upToEpoch);
+}
+
+/** Trains (or resumes) an experiment and writes its run directory. */
+export async function trainExperiment(configPath: string | undefined, opts: TrainOptions = {}, events: TrainEvents = {}): Promise<TrainResult> {
+  const startedAt = performance.now();
+  let config: ExperimentConfig;
+  let runDir: string;
+  if (opts.resume !== undefined) {
+    runDir = resolve(opts.resume);
+    if (!existsSync(join(runDir, 'config.yaml'))) throw new InputError(`${opts.resume}: not a run directory (no config.yaml)`);
+    config = loadExperiment(join(runDir, 'config.yaml')).config;
+    if (opts.epochs !== undefined) config = applyOverrides(config, { epochs: opts.epochs });
+  } else {
+    if (configPath === undefined) throw new InputError('train needs an experiment config (or --resume <run-dir>)');
+    config = applyOverrides(loadExperiment(configPath).config, opts);
+    runDir = '';
+  }
+
+  const backend = await initBackend(opts.backend);
+  events.onBackend?.(backend);
+  const data = await loadData(config);
+
+  let model: tf.LayersModel;
+  let spikingLayers: SpikingLayer[];
+  let state: TrainingState | undefined;
+  const optimizer = createOptimizer(config.training.optimizer);
+  let metadata: RunMetadata;
+  if (opts.resume !== undefined) {
+    const checkpoint = await loadCheckpoint(runDir);
+    model = checkpoint.model;
+    state = checkpoint.state;
+    spikingLayers = model.layers.filter(isSpikingLayer);
+    metadata = JSON.parse(readFileSync(join(runDir, 'metadata.json'), 'utf8')) as RunMetadata;
+    metadata.resumed_at = [...(metadata.resumed_at ?? []), new Date().toISOString()];
+    metadata.backend = backend;
+    model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    // The optimizer creates its slots lazily: restore them after compile, before the first step.
+    await optimizer.setWeights(checkpoint.optimizerWeights);
+    const kept = readMetrics(runDir, state.epochsDone);
+    writeFileAtomic(join(runDir, 'metrics.jsonl'), kept.map((m) => `${JSON.stringify(m)}\n`).join(''));
+  } else {
+    const built = buildModel(config.model, { inputShape: data.shape, classes: data.classes, seed: config.seed });
+    model = built.model;
+    spikingLayers = [...built.spikingLayers];
+    model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    runDir = createRunDir(resolve(config.output_dir), config.name ?? 'experiment');
+    writeFileAtomic(join(runDir, 'config.yaml'), stringify(config));
+    metadata = collectMetadata(backend, config.seed, opts.command ?? []);
+    writeFileAtomic(join(runDir, 'metrics.jsonl'), '');
+  }
+  writeJsonAtomic(join(runDir, 'metadata.json'), metadata);
+
+  const batchesPerEpoch = Math.ceil(data.train.count / config.training.batch_size);
+  const schedule = createSchedule(config.sharpening, spikingLayers.length, batchesPerEpoch, state?.schedule);
+  events.onStart?.({
+    runDir,
+    config,
+    trainCount: data.train.count,
+    validationCount: data.validation?.count ?? 0,
+    testCount: data.test.count,
+    spikingLayers: spikingLayers.length,
+    parameters: model.countParams(),
+    resumedFromEpoch: state?.epochsDone ?? 0,
+  });
+
+  let unsharpenedSaved = state?.unsharpenedSaved ?? false;
+  let trainSeconds = state?.trainSeconds ?? 0;
+  let lastMetrics: EpochMetrics | undefined = readMetrics(runDir, state?.epochsDone ?? 0).at(-1);
+  const loop = await runEpochs({
+    model,
+    spikingLayers,
+    schedule,
+    data,
+    batchSize: config.training.batch_size,
+    seed: config.seed,
+    startEpoch: state?.epochsDone ?? 0,
+    maxEpochs: config.training.epochs,
+    signal: opts.signal,
+    events: {
+      onBatch: events.onBatch,
+      onEpoch: async (m, unsharpened) => {
+        trainSeconds += m.seconds;
+        lastMetrics = m;
+        appendFileSync(join(runDir, 'metrics.jsonl'), `${JSON.stringify(m)}\n`);
+        if (unsharpened) {
+          // End of pre-sharpening training so far: keep this network to measure what sharpening costs.
+          await withSharpness(spikingLayers, 0, () => saveModel(model, join(runDir, UNSHARPENED_DIR)));
+          unsharpenedSaved = true;
+        }
+        await saveCheckpoint(runDir, model, optimizer, {
+          version: 1,
+          epochsDone: m.epoch,
+          schedule: schedule.toJSON(),
+          unsharpenedSaved,
+          trainSeconds,
+        });
+        events.onEpoch?.(m);
+      },
+    },
+  });
+
+  events.onPhase?.('evaluating on the test split');
+  let unsharpenedAccuracy: number | null = null;
+  if (unsharpenedSaved) {
+    const before = await loadModel(join(runDir, UNSHARPENED_DIR));
+    unsharpenedAccuracy = evaluateAccuracy(before, data.test, data.shape);
+    before.dispose();
+  }
+
+  // The spiking network: every layer a step, batch norm folded into the weights before it.
+  const spiking = await withFullSharpness(spikingLayers, () => foldBatchNorm(model));
+  spiking.layers.filter(isSpikingLayer).forEach((l) => l.setSharpness(1));
+  const spikingAccuracy = evaluateAccuracy(spiking, data.test, data.shape);
+  await saveModel(spiking, join(runDir, 'model'), {
+    whetstone: {
+      key: (spiking.layers.at(-1) as SoftmaxDecode).key satisfies OutputKey,
+      class_names: data.classNames,
+      input_shape: data.shape,
+    },
+  });
+
+  const wallSeconds = (performance.now() - startedAt) / 1000;
+  const summary: TrainSummary = {
+    experiment: config.name ?? 'experiment',
+    dataset: config.dataset.name,
+    backend: backend.name,
+    seed: config.seed,
+    epochs: loop.epochsDone,
+    max_epochs: config.training.epochs,
+    sharpening_finished: loop.finished,
+    unsharpened_accuracy: unsharpenedAccuracy,
+    spiking_accuracy: spikingAccuracy,
+    accuracy_drop: unsharpenedAccuracy === null ? null : unsharpenedAccuracy - spikingAccuracy,
+    final_val_accuracy: lastMetrics?.val_accuracy ?? null,
+    final_spiking_val_accuracy: lastMetrics?.spiking_val_accuracy ?? null,
+    train_images: data.train.count,
+    test_images: data.test.count,
+    wall_seconds: wallSeconds,
+    train_seconds: trainSeconds,
+    images_per_second: trainSeconds > 0 ? (data.train.count * (loop.epochsDone - (state?.epochsDone ?? 0))) / Math.max(1e-9, trainSeconds - (state?.trainSeconds ?? 0)) : 0,
+  };
+  writeJsonAtomic(join(runDir, 'summary.json'), summary);
+  metadata.ended_at = new Date().toISOString();
+  writeJsonAtomic(join(runDir, 'metadata.json'), metadata);
+  model.dispose();
+  spiking.dispose();
+
+  if (!loop.finished) {
+    throw new RuntimeFailure(
+      `sharpening did not finish within ${config.training.epochs} epochs (sharpness ${schedule.sharpness.map((s) => s.toFixed(2)).join(', ')}); the spiking accuracy ${(spikingAccuracy * 100).toFixed(2)}% in ${runDir} is of a partly sharpened network`,
+      'raise training.epochs (or --epochs), or start sharpening earlier',
+    );
+  }
+  return { runDir, summary };
+}

@@ -1,0 +1,32 @@
+/** Run directories: `<out>/<experiment>-<UTC timestamp>`, created fresh, never reused. */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../errors.js';
+import { describeFsError } from '../config/loader.js';
+
+function timestamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
+}
+
+export function createRunDir(outDir: string, name: string, now = new Date()): string {
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) {
+    throw new InputError(`${outDir}: output path is a file, not a directory`);
+  }
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (e) {
+    throw new InputError(`${outDir}: cannot create output directory (${describeFsError(e)})`);
+  }
+  const base = `${name}-${timestamp(now)}`;
+  for (let i = 1; ; i++) {
+    const dir = join(outDir, i === 1 ? base : `${base}-${i}`);
+    try {
+      mkdirSync(dir);
+      return dir;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw new InputError(`${outDir}: cannot create run directory (${describeFsError(e)})`);
+    }
+  }
+}
