@@ -204,3 +204,17 @@ describe('batch-norm folding and model files', () => {
     await expect(loadModel(join(dir, 'm2'))).rejects.toThrow(/weights are \d+ bytes but the manifest describes \d+/);
   });
 });
+
+describe('optimizers', () => {
+  it('adadelta follows Zeiler/Keras: the first step is tiny, not a plain SGD step', async () => {
+    const { createOptimizer } = await import('../src/train/optimizer.js');
+    const w = tf.variable(tf.tensor1d([1, -2, 3]));
+    const opt = createOptimizer({ name: 'adadelta', learning_rate: 4 });
+    opt.minimize(() => tf.sum(tf.square(w)) as tf.Scalar);
+    // g = 2w; E[g²] = 0.05·g²; Δ = √ε/√(0.05·g² + ε)·g ≈ √(1e-7/0.05) = 1.414e-3 in the direction of g.
+    const expected = [1, -2, 3].map((v) => v - 4 * Math.sign(v) * Math.sqrt(1e-7) / Math.sqrt(0.05 * 4 * v * v + 1e-7) * 2 * Math.abs(v));
+    Array.from(w.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
+    const weights = await opt.getWeights();
+    expect(weights.map((x) => x.name).slice(1)).toEqual(expect.arrayContaining([expect.stringMatching(/accum_grad$/), expect.stringMatching(/accum_var$/)]));
+  });
+});

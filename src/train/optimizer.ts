@@ -1,7 +1,8 @@
 import type { OptimizerConfig } from '../config/schema.js';
 import { tf } from '../model/tf.js';
+import { KerasAdadelta } from './adadelta.js';
 
-/** The usual learning rates (Keras defaults, except adadelta's 1.0, which Keras ≥ 2.3 dropped to 0.001 and which trains far too slowly). */
+/** The usual learning rates: Keras's, except adadelta's 1.0 (Zeiler's; Keras ≥ 2.3 uses 0.001, which barely moves). */
 export const DEFAULT_LEARNING_RATE: Record<OptimizerConfig['name'], number> = {
   adam: 0.001,
   adadelta: 1.0,
@@ -16,7 +17,7 @@ export function createOptimizer(config: OptimizerConfig): tf.Optimizer {
     case 'adam':
       return tf.train.adam(lr);
     case 'adadelta':
-      return tf.train.adadelta(lr);
+      return new KerasAdadelta(lr);
     case 'sgd':
       return momentum > 0 ? tf.train.momentum(lr, momentum) : tf.train.sgd(lr);
     case 'rmsprop':

@@ -1,0 +1,79 @@
+/**
+ * Runs the ready experiments in configs/ one after another through the real CLI and records what
+ * they reached in docs/results.md (between the EXPERIMENTS markers), next to each target.
+ *
+ *   npm run experiments                       # all of them (hours on a 2-core machine)
+ *   npm run experiments -- quickstart ci-smoke
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+
+interface Target {
+  config: string;
+  network: string;
+  /** Minimum spiking test accuracy. */
+  spiking: number;
+  /** Largest allowed drop from the unsharpened accuracy, if any. */
+  maxDrop?: number;
+  note: string;
+}
+
+const TARGETS: Target[] = [
+  { config: 'quickstart', network: 'dense, MNIST', spiking: 0.97, note: '≤ 10 min on 2 cores, wasm' },
+  { config: 'mnist-dense', network: 'dense, MNIST', spiking: 0.98, note: '' },
+  { config: 'mnist-cnn', network: 'CNN, MNIST', spiking: 0.99, maxDrop: 0.005, note: 'published Whetstone CNN: 98.1%' },
+  { config: 'fashion-cnn', network: 'CNN, Fashion-MNIST', spiking: 0.9, note: '' },
+  { config: 'ci-smoke', network: 'tiny dense, MNIST subset', spiking: 0.85, note: '1,000 test images, ≤ 60 s' },
+];
+
+const root = new URL('..', import.meta.url).pathname;
+const outDir = join(root, 'runs', 'experiments');
+const wanted = process.argv.slice(2);
+const selected = TARGETS.filter((t) => wanted.length === 0 || wanted.includes(t.config));
+const resultsFile = join(root, 'docs', 'results.md');
+const pct = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${(v * 100).toFixed(2)}%`);
+
+function newestRun(name: string, before: Set<string>): string | undefined {
+  if (!existsSync(outDir)) return undefined;
+  return readdirSync(outDir)
+    .filter((d) => d.startsWith(`${name}-`) && !before.has(d))
+    .map((d) => join(outDir, d))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+}
+
+const rows: string[] = [];
+for (const t of selected) {
+  const before = new Set(existsSync(outDir) ? readdirSync(outDir) : []);
+  const args = ['bin/whetstone.js', 'train', `configs/${t.config}.yaml`, '--out', outDir];
+  console.error(`\n== ${t.config}: node ${args.join(' ')}`);
+  const started = Date.now();
+  const run = spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CI: 'true' } });
+  const wall = (Date.now() - started) / 1000;
+  const dir = newestRun(t.config, before);
+  const summary = dir && existsSync(join(dir, 'summary.json')) ? JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) : undefined;
+  const reached =
+    summary !== undefined &&
+    summary.spiking_accuracy >= t.spiking &&
+    (t.maxDrop === undefined || (summary.accuracy_drop !== null && summary.accuracy_drop <= t.maxDrop));
+  rows.push(
+    `| \`${t.config}\` | ${t.network} | ≥ ${pct(t.spiking)}${t.maxDrop ? `, drop ≤ ${(t.maxDrop * 100).toFixed(1)} pt` : ''} | ${pct(summary?.spiking_accuracy)} | ${pct(summary?.unsharpened_accuracy)} | ${summary?.epochs ?? '—'} | ${summary ? `${(summary.wall_seconds / 60).toFixed(1)} min` : `exit ${run.status}`} | ${summary?.backend ?? '—'} | ${reached ? 'yes' : '**no**'} | ${t.note} |`,
+  );
+  console.error(`== ${t.config}: exit ${run.status}, ${wall.toFixed(0)} s, spiking ${pct(summary?.spiking_accuracy)}`);
+}
+
+const table = [
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model.trim()} with \`npm run experiments -- ${selected.map((t) => t.config).join(' ')}\`.`,
+  '',
+  '| config | network | target (spiking, test) | spiking | unsharpened | epochs | wall time | backend | reached | notes |',
+  '|---|---|---|---|---|---|---|---|---|---|',
+  ...rows,
+].join('\n');
+const start = '<!-- EXPERIMENTS:START -->';
+const end = '<!-- EXPERIMENTS:END -->';
+const doc = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : `# Results\n\n${start}\n${end}\n`;
+const i = doc.indexOf(start);
+const j = doc.indexOf(end);
+writeFileSync(resultsFile, i >= 0 && j > i ? `${doc.slice(0, i + start.length)}\n${table}\n${doc.slice(j)}` : `${doc}\n${start}\n${table}\n${end}\n`);
+console.error(`\nwrote ${resultsFile}`);
