@@ -15,7 +15,7 @@ describe('experiment loader', () => {
     const { config, errors: errs } = parseExperiment(minimal, 'x.yaml');
     expect(errs).toEqual([]);
     expect(config!.dataset).toEqual({ name: 'mnist', validation: 0.1 });
-    expect(config!.training.optimizer.name).toBe('adam');
+    expect(config!.training.optimizer.name).toBe('adadelta');
     expect(config!.sharpening).toMatchObject({ schedule: 'simple', order: 'bottom_up' });
     expect(config!.model.output.neurons_per_class).toBe(10);
   });

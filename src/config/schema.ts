@@ -165,12 +165,12 @@ export const modelSchema = z.strictObject({
 export const OPTIMIZER_NAMES = ['adadelta', 'adam', 'sgd', 'rmsprop'] as const;
 
 export const optimizerSchema = z.strictObject({
-  name: z.enum(OPTIMIZER_NAMES).default('adam').describe('Defaults to adam.'),
+  name: z.enum(OPTIMIZER_NAMES).default('adadelta').describe('Defaults to adadelta, as in the original Whetstone.'),
   learning_rate: z
     .number()
     .positive()
     .optional()
-    .describe('Defaults to the optimizer’s usual rate: adam 0.001, adadelta 1.0, sgd 0.01, rmsprop 0.001.'),
+    .describe('Defaults to adadelta 4.0 (the original Whetstone rate), adam 0.001, sgd 0.01, rmsprop 0.001.'),
   momentum: z.number().min(0).lt(1).optional().describe('For sgd and rmsprop. Defaults to 0.'),
 });
 
@@ -179,7 +179,7 @@ export const trainingSchema = z.strictObject({
     .default(20)
     .describe('Maximum number of epochs. Training stops earlier once every layer is fully sharpened. Defaults to 20.'),
   batch_size: positiveInt.default(128).describe('Defaults to 128.'),
-  optimizer: optimizerSchema.default({ name: 'adam' }),
+  optimizer: optimizerSchema.default({ name: 'adadelta' }),
 });
 
 // ───────────────────────────── sharpening ─────────────────────────────
@@ -250,7 +250,7 @@ export const experimentSchema = z.strictObject({
   seed: nonNegativeInt.default(0).describe('Seeds initialisation, splits, shuffling and the output key. Defaults to 0.'),
   dataset: datasetSchema.default({ name: 'mnist', validation: 0.1 }),
   model: modelSchema,
-  training: trainingSchema.default({ epochs: 20, batch_size: 128, optimizer: { name: 'adam' } }),
+  training: trainingSchema.default({ epochs: 20, batch_size: 128, optimizer: { name: 'adadelta' } }),
   sharpening: sharpeningSchema.default({
     schedule: 'simple',
     order: 'bottom_up',
