@@ -1,0 +1,124 @@
+/**
+ * `whetstone train` end to end, in-process through runMain, on the ci-smoke experiment
+ * (a tiny dense network on an MNIST subset) and on an even smaller variant for resume.
+ */
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadModel } from '../src/model/io.js';
+import { SpikingBRelu } from '../src/model/layers/spiking.js';
+import { tf } from '../src/backend/tf.js';
+import { cli } from './helpers/cli.js';
+
+let out: string;
+beforeAll(() => {
+  out = mkdtempSync(join(tmpdir(), 'whetstone-train-'));
+});
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+function onlyRun(dir: string): string {
+  const runs = readdirSync(dir);
+  expect(runs).toHaveLength(1);
+  return join(dir, runs[0]!);
+}
+
+describe('whetstone train configs/ci-smoke.yaml', () => {
+  let runDir: string;
+  let result: Awaited<ReturnType<typeof cli>>;
+
+  beforeAll(async () => {
+    result = await cli(['train', 'configs/ci-smoke.yaml', '--out', join(out, 'smoke')]);
+    runDir = onlyRun(join(out, 'smoke'));
+  }, 300_000);
+
+  it('exits 0, prints the backend once and one plain line per epoch to stderr, the result to stdout', () => {
+    expect(result.stderr).not.toMatch(/error/);
+    expect(result.code).toBe(0);
+    expect(result.stderr.match(/^backend: /gm)).toHaveLength(1);
+    const metrics = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n');
+    expect(result.stderr.match(/^epoch +\d+ \| loss/gm)).toHaveLength(metrics.length);
+    expect(result.stderr).not.toContain('\r'); // no redraws outside a TTY
+    expect(result.stdout).toContain(`run         ${runDir}`);
+    expect(result.stdout).toMatch(/spiking \d+\.\d\d%/);
+  });
+
+  it('writes the run directory: config, metadata, metrics per epoch, model, summary', () => {
+    for (const f of ['config.yaml', 'metadata.json', 'metrics.jsonl', 'summary.json', 'model/model.json', 'model/weights.bin', 'unsharpened/model.json', 'checkpoint/state.json']) {
+      expect(existsSync(join(runDir, f)), f).toBe(true);
+    }
+    const config = parse(readFileSync(join(runDir, 'config.yaml'), 'utf8'));
+    expect(config.training.batch_size).toBe(64);
+    expect(config.sharpening.schedule).toBe('simple');
+    const metadata = JSON.parse(readFileSync(join(runDir, 'metadata.json'), 'utf8'));
+    expect(metadata.backend.name).toMatch(/^(tfjs-node|wasm|cpu)$/);
+    expect(metadata.seed).toBe(7);
+    expect(Date.parse(metadata.ended_at)).toBeGreaterThanOrEqual(Date.parse(metadata.started_at));
+    const lines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    lines.forEach((m, i) => {
+      expect(m.epoch).toBe(i + 1);
+      expect(m.sharpness).toHaveLength(3);
+      for (const k of ['loss', 'accuracy', 'val_accuracy', 'spiking_val_accuracy', 'seconds', 'images_per_second']) expect(typeof m[k], k).toBe('number');
+    });
+    // Bottom-up: a layer never becomes sharper than the one below it.
+    for (const m of lines) for (let l = 1; l < 3; l++) expect(m.sharpness[l]).toBeLessThanOrEqual(m.sharpness[l - 1]);
+    expect(lines.at(-1).sharpness).toEqual([1, 1, 1]);
+  });
+
+  it('reaches the ci-smoke target: ≥ 85% spiking accuracy on 1,000 test images', () => {
+    const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
+    expect(summary.sharpening_finished).toBe(true);
+    expect(summary.test_images).toBe(1000);
+    expect(summary.spiking_accuracy).toBeGreaterThanOrEqual(0.85);
+    expect(summary.unsharpened_accuracy).toBeGreaterThan(0.85);
+  });
+
+  it('saves a folded model that reloads with tf.loadLayersModel as an exact step network', async () => {
+    const model = await loadModel(join(runDir, 'model'));
+    const spiking = model.layers.filter((l) => l instanceof SpikingBRelu) as SpikingBRelu[];
+    expect(spiking.map((l) => l.sharpness)).toEqual([1, 1, 1]);
+    expect(model.layers.map((l) => l.getClassName())).not.toContain('BatchNormalization');
+    // Every hidden activation is a spike or silence.
+    const hidden = tf.model({ inputs: model.inputs, outputs: spiking.map((l) => l.output as tf.SymbolicTensor) });
+    const x = tf.randomUniform([8, 28, 28, 1], 0, 1, 'float32', 3);
+    const acts = hidden.predict(x) as tf.Tensor[];
+    for (const a of acts) expect(new Set(a.dataSync())).toEqual(new Set([0, 1]));
+  });
+});
+
+describe('interrupted runs', () => {
+  it('a run that hits the epoch limit says so, exits 1, and --resume finishes it', async () => {
+    const dir = join(out, 'resume');
+    // Sharpening needs 1 + 3 epochs (start at epoch 1, one step per layer per epoch).
+    const config = join(out, 'tiny.yaml');
+    writeFileSync(
+      config,
+      readFileSync('configs/ci-smoke.yaml', 'utf8')
+        .replace(/limit: .*/, 'limit: {train: 600, test: 200}')
+        .replace(/start_epoch: .*/, 'start_epoch: 1')
+        .replace(/steps: .*/, 'steps: 1')
+        .replace(/per: .*/, 'per: epoch'),
+    );
+    const first = await cli(['train', config, '--out', dir, '--epochs', '2']);
+    expect(first.code).toBe(1);
+    expect(first.stderr).toMatch(/sharpening did not finish within 2 epochs/);
+    const runDir = onlyRun(dir);
+    expect(JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')).sharpening_finished).toBe(false);
+
+    const resumed = await cli(['train', '--resume', runDir, '--epochs', '6']);
+    expect(resumed.stderr).toMatch(/resuming at epoch 3/);
+    expect(resumed.code).toBe(0);
+    const metrics = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(metrics.map((m) => m.epoch)).toEqual(metrics.map((_, i) => i + 1));
+    expect(metrics.length).toBe(4);
+    expect(JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')).sharpening_finished).toBe(true);
+    expect(JSON.parse(readFileSync(join(runDir, 'metadata.json'), 'utf8')).resumed_at).toHaveLength(1);
+  }, 300_000);
+
+  it('--resume on a directory that is not a run is a one-line input error', async () => {
+    const r = await cli(['train', '--resume', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not a run directory/);
+  });
+});
