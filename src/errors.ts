@@ -49,7 +49,7 @@ export const ExitCode = {
 
 /** The user interrupted (Ctrl-C). Exit code 130, as shells report SIGINT. */
 export class InterruptedError extends WhetstoneError {
-  constructor(message: string) {
-    super(message, 130);
+  constructor(message: string, hint?: string) {
+    super(message, 130, hint);
   }
 }

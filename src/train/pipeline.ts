@@ -13,7 +13,7 @@ import { initBackend, type BackendInfo, type BackendName } from '../backend/inde
 import { loadExperiment } from '../config/loader.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { loadDataset, type Dataset } from '../data/index.js';
-import { InputError, RuntimeFailure } from '../errors.js';
+import { InputError, InterruptedError, RuntimeFailure } from '../errors.js';
 import { buildModel } from '../model/builder.js';
 import { foldBatchNorm } from '../model/fold.js';
 import { loadModel, saveModel } from '../model/io.js';
@@ -223,6 +223,10 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
         events.onEpoch?.(m);
       },
     },
+  }).catch((e: unknown) => {
+    if (!(e instanceof InterruptedError)) throw e;
+    const done = readMetrics(runDir, Number.MAX_SAFE_INTEGER).length;
+    throw new InterruptedError(`${e.message}; ${done} completed epoch(s) are checkpointed in ${runDir}`, `continue with: whetstone train --resume ${runDir}`);
   });
 
   events.onPhase?.('evaluating on the test split');
