@@ -63,9 +63,15 @@ const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'evaluate',
-    args: '<run-dir>',
+    args: '<run-dir|network.json>',
     description: 'run the spiking network in the simulator and report accuracy, spikes and energy',
-    load: async () => (await import('./commands/pending.js')).pending('evaluate'),
+    options: (c) =>
+      c
+        .option('--data <dataset-or-config>', "dataset name or experiment YAML (default: the run's test split)")
+        .option('--limit <n>', 'evaluate only the first N test images', positiveInt)
+        .option('--weight-bits <n>', 'quantize weights to N-bit signed levels per layer (2-16) first', positiveInt)
+        .option('--json', 'print the result as one JSON object on stdout'),
+    load: async () => (await import('./commands/evaluate.js')).run,
   },
   {
     name: 'export',

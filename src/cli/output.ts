@@ -63,11 +63,8 @@ export class Output {
   status(text: string): Status {
     if (!this.interactive) {
       this.info(text);
-      return {
-        update: () => {},
-        succeed: (t) => this.info(t),
-        fail: (t) => this.error(t),
-      };
+      // The start line says it all; no second line for success, an error line is printed by the caller.
+      return { update: () => {}, succeed: () => {}, fail: () => {} };
     }
     const spinner: Ora = ora({ text, stream: this.io.stderr as NodeJS.WritableStream, isEnabled: true }).start();
     return {

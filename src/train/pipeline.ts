@@ -144,6 +144,7 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
 
   const backend = await initBackend(opts.backend);
   events.onBackend?.(backend);
+  events.onPhase?.(`loading dataset ${config.dataset.name}`);
   const data = await loadData(config);
 
   let model: tf.LayersModel;

@@ -4,6 +4,7 @@ import type { BackendName } from '../../backend/index.js';
 import { resolveRequestedBackend } from '../../backend/index.js';
 import { trainExperiment, type EpochMetrics, type TrainSummary } from '../../train/index.js';
 import type { CommandContext } from '../context.js';
+import type { Status } from '../output.js';
 import { epochLine, ProgressBar } from '../progress.js';
 
 interface TrainFlags {
@@ -36,6 +37,13 @@ export async function run(args: string[], flags: TrainFlags, ctx: CommandContext
   };
   process.once('SIGINT', onSigint);
   const bar = new ProgressBar(out);
+  // A spinner for the phases between epochs (loading data, final evaluation) on a TTY; plain lines elsewhere.
+  let status: Status | undefined;
+  const endStatus = () => {
+    status?.succeed(lastPhase);
+    status = undefined;
+  };
+  let lastPhase = '';
   try {
     const result = await trainExperiment(
       configPath,
@@ -52,23 +60,34 @@ export async function run(args: string[], flags: TrainFlags, ctx: CommandContext
         onBackend: (info) =>
           out.info(`backend: ${info.name}${info.fallbackReason ? ` (${info.fallbackReason})` : ''}`),
         onStart: (s) => {
+          endStatus();
           out.info(
             `${s.resumedFromEpoch > 0 ? `resuming at epoch ${s.resumedFromEpoch + 1}` : 'training'} ${s.config.name}: ${s.trainCount} train / ${s.validationCount} validation / ${s.testCount} test images, ${s.parameters.toLocaleString('en-US')} parameters, ${s.spikingLayers} spiking layers, up to ${s.config.training.epochs} epochs`,
           );
           out.info(`run directory: ${s.runDir}`);
         },
-        onBatch: (p) => bar.update(p),
+        onBatch: (p) => {
+          endStatus();
+          bar.update(p);
+        },
         onEpoch: (m: EpochMetrics) => {
           bar.clear();
           out.info(epochLine(m, out));
         },
         onPhase: (text) => {
           bar.clear();
-          out.info(text);
+          endStatus();
+          lastPhase = text;
+          status = out.status(text);
         },
       },
     );
+    endStatus();
     for (const line of summaryLines(result.summary, result.runDir)) out.result(line);
+  } catch (e) {
+    status?.fail(lastPhase);
+    status = undefined;
+    throw e;
   } finally {
     bar.clear();
     process.removeListener('SIGINT', onSigint);
