@@ -13,9 +13,10 @@ import { SeededRandom } from '../src/util/random.js';
 import { conv, dense, nHotKey, orPool, randomImages, referenceClass, referenceSpikes, smallCnn } from './helpers/snn-networks.js';
 
 describe('SpikingSimulator', () => {
-  it('matches the reference simulator neuron for neuron on a strided, padded CNN with an overlapping OR pool', () => {
+  it.each(['wasm-simd', 'js'] as const)('matches the reference simulator neuron for neuron on a strided, padded CNN with an overlapping OR pool (%s kernel)', (kernel) => {
     const network = smallCnn(11);
-    const sim = new SpikingSimulator(network);
+    const sim = new SpikingSimulator(network, { kernel });
+    expect(sim.kernel).toBe(kernel);
     const pixels = sizeOf(network.input.shape);
     const images = randomImages(5, 200, pixels);
     let firing = 0;
@@ -88,12 +89,33 @@ describe('SpikingSimulator', () => {
     expect(decodeSpikes(key, [0, 0, 0, 0, 1, 1])).toBe(2);
   });
 
-  it('keeps its working memory small next to the weights', () => {
-    const network = smallCnn(4);
-    const sim = new SpikingSimulator(network);
-    const weights = network.layers.reduce((n, l) => n + ('weights' in l ? l.weights.byteLength : 0), 0);
-    expect(sim.workingBytes).toBeGreaterThan(0);
-    expect(sim.workingBytes).toBeLessThan(4 * weights);
+  it.each(['wasm-simd', 'js'] as const)('allocates at most twice the size of the weights (%s kernel, 784-256-64-100 network)', (kernel) => {
+    const rng = new SeededRandom(6);
+    const network: SpikingNetwork = {
+      name: 'mlp',
+      input: { shape: [28, 28, 1], encoding: 'binary', threshold: 0.5 },
+      layers: [{ type: 'flatten', name: 'f', inputShape: [28, 28, 1], order: 'hwc' }, dense(rng, 'a', 784, 256), dense(rng, 'b', 256, 64), dense(rng, 'c', 64, 100)],
+      output: { key: nHotKey(10, 10), classNames: Array.from({ length: 10 }, (_, i) => String(i)) },
+    };
+    const sim = new SpikingSimulator(network, { kernel });
+    const weights = (784 * 256 + 256 * 64 + 64 * 100) * 4;
+    expect(sim.weightBytes).toBe(weights);
+    expect(sim.memoryBytes).toBeGreaterThan(weights);
+    expect(sim.memoryBytes).toBeLessThanOrEqual(2 * weights);
+    expect(sim.workingBytes).toBe(sim.memoryBytes - weights);
+  });
+
+  it('gives identical classes and counters with the wasm and the JS kernel, binary and analog input', () => {
+    for (const encoding of ['binary', 'analog'] as const) {
+      const network = smallCnn(31, encoding);
+      const pixels = sizeOf(network.input.shape);
+      const images = randomImages(32, 300, pixels);
+      const a = new SpikingSimulator(network, { kernel: 'wasm-simd' });
+      const b = new SpikingSimulator(network, { kernel: 'js' });
+      for (let i = 0; i < 300; i++) expect(a.classify(images, i * pixels)).toBe(b.classify(images, i * pixels));
+      expect(a.counters).toEqual(b.counters);
+      expect(a.counters[0]!.spikes).toBeGreaterThan(0);
+    }
   });
 });
 

@@ -3,10 +3,12 @@
  * step k. A sample's spikes travel layer by layer; because nothing carries over between steps,
  * running the layers in order for one sample is the same computation as stepping the clock.
  *
- * Only neurons that spiked propagate. Each layer's spikes are a bit-packed vector (Uint32 words);
- * the next layer walks the set bits in ascending index order and, for each, adds that neuron's
- * outgoing weights into the receivers' accumulators — additions only, no multiplications (except
- * for an analog input, which is real-valued current into the first layer).
+ * Only neurons that spiked propagate. Each layer's spikes are a bit-packed vector (32 neurons per
+ * word); the next layer walks the set bits in ascending index order and, for each, adds that
+ * neuron's outgoing weights into the receivers' accumulators — additions only, no multiplications
+ * (except for an analog input, which is real-valued current into the first layer). The additions
+ * run in a tiny WebAssembly SIMD kernel (kernel.ts) four lanes at a time; a JS kernel does the same
+ * where WebAssembly SIMD is missing.
  *
  * Float semantics, chosen so that the simulator reproduces the tfjs model bit for bit on the wasm
  * backend: accumulators are float32, start at the bias, and receive the active inputs' weights in
@@ -18,7 +20,8 @@
  * multiply-add). Other backends (cpu, tfjs-node) sum in other orders: z may differ in the last bit,
  * so a neuron sitting exactly at its threshold may differ there (docs/snn-format.md).
  */
-import { decodeSpikes } from '../model/key.js';
+import { decodeSpikes, type OutputKey } from '../model/key.js';
+import { createKernel, type Kernel, type KernelChoice } from './kernel.js';
 import { neuronCount, neuronLayers, sizeOf, type Conv2dLayer, type DenseLayer, type NeuronLayer, type OrPoolLayer, type SpikingNetwork } from './network.js';
 
 /** Per-neuron-layer counters accumulated over every classified image. */
@@ -29,93 +32,129 @@ export interface LayerCounters {
   events: number;
 }
 
-interface Stage {
-  readonly layer: NeuronLayer;
-  /** Output spikes, bit-packed. */
-  readonly out: Uint32Array;
-  readonly counters: LayerCounters;
-  run(input: Uint32Array, analog: Float32Array | undefined): void;
+export interface SimulatorOptions {
+  /** 'auto' (default): WebAssembly SIMD when the engine has it, else JS. Both give identical results. */
+  readonly kernel?: KernelChoice;
 }
+
+/** The float32 value tfjs gives pixel byte b: fround(b/255) (data/batches.ts normalises the same way). */
+export const PIXEL_VALUES: Float32Array = Float32Array.from({ length: 256 }, (_, b) => b / 255);
+
+/** Pairs (dst, src) buffered before each kernel call: bounds the pair list's memory. */
+const PAIR_CAPACITY = 2048;
 
 const words = (bits: number) => (bits + 31) >>> 5;
 
-/** Sets output bits where acc[i] ≥ θ; returns the count. */
-function fire(acc: Float32Array, threshold: Float32Array, channels: number, out: Uint32Array): number {
-  out.fill(0);
-  let count = 0;
-  if (channels === acc.length) {
-    for (let i = 0; i < acc.length; i++) {
-      if (acc[i]! >= threshold[i]!) {
-        out[i >>> 5]! |= 1 << (i & 31);
-        count++;
-      }
-    }
-    return count;
-  }
-  for (let base = 0; base < acc.length; base += channels) {
-    for (let f = 0; f < channels; f++) {
-      const i = base + f;
-      if (acc[i]! >= threshold[f]!) {
-        out[i >>> 5]! |= 1 << (i & 31);
-        count++;
-      }
-    }
-  }
-  return count;
-}
-
-/** Fills `acc` with the per-channel bias repeated over positions (doubling copies). */
-function fillBias(acc: Float32Array, bias: Float32Array): void {
-  const c = bias.length;
-  if (c === acc.length) {
-    acc.set(bias);
-    return;
-  }
-  acc.set(bias, 0);
-  let filled = c;
-  while (filled < acc.length) {
-    const n = Math.min(filled, acc.length - filled);
-    acc.copyWithin(filled, 0, n);
-    filled += n;
+/** Bump allocator over the kernel's memory: byte offsets, 16-byte aligned. */
+class Layout {
+  bytes = 0;
+  take(n: number): number {
+    const at = this.bytes;
+    this.bytes += Math.ceil(n / 16) * 16;
+    return at;
   }
 }
 
-function denseStage(layer: DenseLayer, analogInput: boolean): Stage {
-  const { units, weights, bias, threshold, inputSize } = layer;
-  const acc = new Float32Array(units);
-  const out = new Uint32Array(words(units));
+interface Stage {
+  readonly layer: NeuronLayer;
+  /** Byte offset of the output spike words. */
+  readonly out: number;
+  readonly counters: LayerCounters;
+  /** Runs the layer on the spikes at byte offset `input` (or the analog values at `analog`). */
+  run(input: number): void;
+}
+
+/** What every stage needs to reach the shared memory and the kernel. */
+interface Machine {
+  kernel: Kernel;
+  f32: Float32Array;
+  i32: Int32Array;
+  u32: Uint32Array;
+  pairs: number;
+  /** Float32 index of the analog input values, when the input is analog. */
+  analog: number;
+}
+
+/** Iterates the set bits of `n` words at u32 index `at`, ascending. */
+function forEachSpike(u32: Uint32Array, at: number, n: number, visit: (i: number) => void): number {
+  let active = 0;
+  for (let w = 0; w < n; w++) {
+    let bits = u32[at + w]! | 0;
+    while (bits !== 0) {
+      const low = bits & -bits;
+      bits ^= low;
+      visit((w << 5) + 31 - Math.clz32(low));
+      active++;
+    }
+  }
+  return active;
+}
+
+/** A dense or conv layer: weights, bias map, threshold map, accumulators and output bits in kernel memory. */
+function planNeurons(layout: Layout, layer: DenseLayer | Conv2dLayer) {
+  const n = neuronCount(layer);
+  const padded = words(n) * 32;
+  return {
+    n,
+    padded,
+    weights: layout.take(layer.weights.byteLength),
+    bias: layout.take(padded * 4),
+    thr: layout.take(padded * 4),
+    acc: layout.take(padded * 4),
+    out: layout.take(words(n) * 4),
+  };
+}
+
+type Plan = ReturnType<typeof planNeurons>;
+
+function writeNeurons(m: Machine, layer: DenseLayer | Conv2dLayer, p: Plan): void {
+  m.f32.set(layer.weights, p.weights >> 2);
+  const channels = layer.bias.length;
+  for (let i = 0; i < p.padded; i++) {
+    // Padding neurons (past n) have bias 0 and θ = +∞: they never fire.
+    m.f32[(p.bias >> 2) + i] = i < p.n ? layer.bias[i % channels]! : 0;
+    m.f32[(p.thr >> 2) + i] = i < p.n ? layer.threshold[i % channels]! : Number.POSITIVE_INFINITY;
+  }
+}
+
+function denseStage(m: Machine, layer: DenseLayer, p: Plan, analogInput: boolean): Stage {
+  const { units, inputSize } = layer;
   const counters: LayerCounters = { spikes: 0, events: 0 };
   const inWords = words(inputSize);
+  const { f32, i32, u32, kernel } = m;
+  const rowBytes = units * 4;
   return {
     layer,
-    out,
+    out: p.out,
     counters,
-    run(input, analog) {
-      acc.set(bias);
+    run(input) {
+      f32.copyWithin(p.acc >> 2, p.bias >> 2, (p.bias >> 2) + p.padded);
       let active = 0;
       if (analogInput) {
-        const x = analog!;
+        const acc = p.acc >> 2;
         for (let i = 0; i < inputSize; i++) {
-          const v = x[i]!;
+          const v = f32[m.analog + i]!;
           if (v === 0) continue;
           active++;
-          const row = i * units;
-          for (let j = 0; j < units; j++) acc[j]! += Math.fround(weights[row + j]! * v);
+          const row = (p.weights >> 2) + i * units;
+          for (let j = 0; j < units; j++) f32[acc + j]! += Math.fround(f32[row + j]! * v);
         }
       } else {
-        for (let w = 0; w < inWords; w++) {
-          let bits = input[w]! | 0;
-          while (bits !== 0) {
-            const low = bits & -bits;
-            bits ^= low;
-            const row = ((w << 5) + 31 - Math.clz32(low)) * units;
-            active++;
-            for (let j = 0; j < units; j++) acc[j]! += weights[row + j]!;
+        let count = 0;
+        let q = m.pairs >> 2;
+        active = forEachSpike(u32, input >> 2, inWords, (i) => {
+          i32[q++] = p.acc;
+          i32[q++] = p.weights + i * rowBytes;
+          if (++count === PAIR_CAPACITY) {
+            kernel.add(m.pairs, count, units);
+            count = 0;
+            q = m.pairs >> 2;
           }
-        }
+        });
+        if (count > 0) kernel.add(m.pairs, count, units);
       }
       counters.events += active * units;
-      counters.spikes += fire(acc, threshold, units, out);
+      counters.spikes += kernel.fire(p.acc, p.thr, words(p.n), p.out);
     },
   };
 }
@@ -123,123 +162,114 @@ function denseStage(layer: DenseLayer, analogInput: boolean): Stage {
 /** Range of output positions o (0 ≤ o < out) whose window [o·s − before, o·s − before + k) holds p. */
 function windowsHolding(p: number, k: number, s: number, before: number, out: number): [first: number, last: number] {
   const q = p + before;
-  const first = Math.max(0, Math.ceil((q - k + 1) / s));
-  const last = Math.min(out - 1, Math.floor(q / s));
-  return [first, last];
+  return [Math.max(0, Math.ceil((q - k + 1) / s)), Math.min(out - 1, Math.floor(q / s))];
 }
 
-function convStage(layer: Conv2dLayer, analogInput: boolean): Stage {
+function windowTables(inH: number, inW: number, k: readonly [number, number], s: readonly [number, number], top: number, left: number, outH: number, outW: number) {
+  const rows = new Int32Array(2 * inH);
+  const cols = new Int32Array(2 * inW);
+  for (let y = 0; y < inH; y++) [rows[2 * y], rows[2 * y + 1]] = windowsHolding(y, k[0], s[0], top, outH);
+  for (let x = 0; x < inW; x++) [cols[2 * x], cols[2 * x + 1]] = windowsHolding(x, k[1], s[1], left, outW);
+  return { rows, cols };
+}
+
+function convStage(m: Machine, layer: Conv2dLayer, p: Plan, analogInput: boolean): Stage {
   const [inH, inW, inC] = layer.inputShape;
   const [outH, outW, outC] = layer.outputShape;
   const [kh, kw] = layer.kernel;
   const [sh, sw] = layer.strides;
   const { top, left } = layer.padding;
-  const { weights, bias, threshold } = layer;
-  const acc = new Float32Array(outH * outW * outC);
-  const out = new Uint32Array(words(acc.length));
   const counters: LayerCounters = { spikes: 0, events: 0 };
   const inSize = inH * inW * inC;
   const inWords = words(inSize);
-  // Window ranges per input row and column, computed once (small: inH + inW pairs).
-  const rows = new Int32Array(2 * inH);
-  const cols = new Int32Array(2 * inW);
-  for (let y = 0; y < inH; y++) [rows[2 * y], rows[2 * y + 1]] = windowsHolding(y, kh, sh, top, outH);
-  for (let x = 0; x < inW; x++) [cols[2 * x], cols[2 * x + 1]] = windowsHolding(x, kw, sw, left, outW);
-
-  let events = 0;
-  // Adds input (y, x, ci)'s weights (scaled by v when analog) into every output window holding it.
-  const scatter = (i: number, v: number) => {
-    const ci = i % inC;
-    const pos = (i - ci) / inC;
-    const x = pos % inW;
-    const y = (pos - x) / inW;
-    const oy0 = rows[2 * y]!;
-    const oy1 = rows[2 * y + 1]!;
-    const ox0 = cols[2 * x]!;
-    const ox1 = cols[2 * x + 1]!;
-    for (let oy = oy0; oy <= oy1; oy++) {
-      const ky = y + top - oy * sh;
-      for (let ox = ox0; ox <= ox1; ox++) {
-        const kx = x + left - ox * sw;
-        const wBase = ((ky * kw + kx) * inC + ci) * outC;
-        const aBase = (oy * outW + ox) * outC;
-        if (v === 1) for (let f = 0; f < outC; f++) acc[aBase + f]! += weights[wBase + f]!;
-        else for (let f = 0; f < outC; f++) acc[aBase + f]! += Math.fround(weights[wBase + f]! * v);
-        events += outC;
-      }
-    }
-  };
-
+  const { rows, cols } = windowTables(inH, inW, layer.kernel, layer.strides, top, left, outH, outW);
+  const { f32, i32, u32, kernel } = m;
+  const vecBytes = outC * 4;
   return {
     layer,
-    out,
+    out: p.out,
     counters,
-    run(input, analog) {
-      fillBias(acc, bias);
-      events = 0;
+    run(input) {
+      f32.copyWithin(p.acc >> 2, p.bias >> 2, (p.bias >> 2) + p.padded);
+      let events = 0;
+      let count = 0;
+      let q = m.pairs >> 2;
+      // Adds input (y, x, ci)'s weights (× v when analog) into every output window holding it.
+      const scatter = (i: number, v: number) => {
+        const ci = i % inC;
+        const pos = (i - ci) / inC;
+        const x = pos % inW;
+        const y = (pos - x) / inW;
+        const ox0 = cols[2 * x]!;
+        const ox1 = cols[2 * x + 1]!;
+        for (let oy = rows[2 * y]!, oy1 = rows[2 * y + 1]!; oy <= oy1; oy++) {
+          const ky = y + top - oy * sh;
+          for (let ox = ox0; ox <= ox1; ox++) {
+            const kx = x + left - ox * sw;
+            const src = p.weights + ((ky * kw + kx) * inC + ci) * vecBytes;
+            const dst = p.acc + (oy * outW + ox) * vecBytes;
+            events += outC;
+            if (analogInput) {
+              for (let f = 0, d = dst >> 2, s = src >> 2; f < outC; f++) f32[d + f]! += Math.fround(f32[s + f]! * v);
+              continue;
+            }
+            i32[q++] = dst;
+            i32[q++] = src;
+            if (++count === PAIR_CAPACITY) {
+              kernel.add(m.pairs, count, outC);
+              count = 0;
+              q = m.pairs >> 2;
+            }
+          }
+        }
+      };
       if (analogInput) {
-        const xs = analog!;
         for (let i = 0; i < inSize; i++) {
-          const v = xs[i]!;
+          const v = f32[m.analog + i]!;
           if (v !== 0) scatter(i, v);
         }
       } else {
-        for (let w = 0; w < inWords; w++) {
-          let bits = input[w]! | 0;
-          while (bits !== 0) {
-            const low = bits & -bits;
-            bits ^= low;
-            scatter((w << 5) + 31 - Math.clz32(low), 1);
-          }
-        }
+        forEachSpike(u32, input >> 2, inWords, (i) => scatter(i, 1));
+        if (count > 0) kernel.add(m.pairs, count, outC);
       }
       counters.events += events;
-      counters.spikes += fire(acc, threshold, outC, out);
+      counters.spikes += kernel.fire(p.acc, p.thr, words(p.n), p.out);
     },
   };
 }
 
-function orPoolStage(layer: OrPoolLayer): Stage {
+function orPoolStage(m: Machine, layer: OrPoolLayer, out: number): Stage {
   const [inH, inW, c] = layer.inputShape;
   const [outH, outW] = layer.outputShape;
-  const [ph, pw] = layer.pool;
-  const [sh, sw] = layer.strides;
-  const out = new Uint32Array(words(outH * outW * c));
   const counters: LayerCounters = { spikes: 0, events: 0 };
   const inWords = words(inH * inW * c);
-  const rows = new Int32Array(2 * inH);
-  const cols = new Int32Array(2 * inW);
-  for (let y = 0; y < inH; y++) [rows[2 * y], rows[2 * y + 1]] = windowsHolding(y, ph, sh, layer.padding.top, outH);
-  for (let x = 0; x < inW; x++) [cols[2 * x], cols[2 * x + 1]] = windowsHolding(x, pw, sw, layer.padding.left, outW);
+  const outWords = words(outH * outW * c);
+  const { rows, cols } = windowTables(inH, inW, layer.pool, layer.strides, layer.padding.top, layer.padding.left, outH, outW);
+  const { u32 } = m;
+  const o = out >> 2;
   return {
     layer,
     out,
     counters,
     run(input) {
-      out.fill(0);
+      u32.fill(0, o, o + outWords);
       let events = 0;
-      for (let w = 0; w < inWords; w++) {
-        let bits = input[w]! | 0;
-        while (bits !== 0) {
-          const low = bits & -bits;
-          bits ^= low;
-          const i = (w << 5) + 31 - Math.clz32(low);
-          const ch = i % c;
-          const pos = (i - ch) / c;
-          const x = pos % inW;
-          const y = (pos - x) / inW;
-          for (let oy = rows[2 * y]!; oy <= rows[2 * y + 1]!; oy++) {
-            for (let ox = cols[2 * x]!; ox <= cols[2 * x + 1]!; ox++) {
-              const o = (oy * outW + ox) * c + ch;
-              out[o >>> 5]! |= 1 << (o & 31);
-              events++;
-            }
+      forEachSpike(u32, input >> 2, inWords, (i) => {
+        const ch = i % c;
+        const pos = (i - ch) / c;
+        const x = pos % inW;
+        const y = (pos - x) / inW;
+        for (let oy = rows[2 * y]!; oy <= rows[2 * y + 1]!; oy++) {
+          for (let ox = cols[2 * x]!; ox <= cols[2 * x + 1]!; ox++) {
+            const bit = (oy * outW + ox) * c + ch;
+            u32[o + (bit >>> 5)]! |= 1 << (bit & 31);
+            events++;
           }
         }
-      }
+      });
       counters.events += events;
       let spikes = 0;
-      for (let k = 0; k < out.length; k++) spikes += popcount(out[k]!);
+      for (let k = o; k < o + outWords; k++) spikes += popcount(u32[k]!);
       counters.spikes += spikes;
     },
   };
@@ -251,46 +281,70 @@ export function popcount(v: number): number {
   return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
-/** The float32 value tfjs gives pixel byte b: fround(b/255) (data/batches.ts normalises the same way). */
-export const PIXEL_VALUES: Float32Array = Float32Array.from({ length: 256 }, (_, b) => b / 255);
-
 /** Runs a SpikingNetwork on images, one at a time, accumulating per-layer counters. */
 export class SpikingSimulator {
   readonly network: SpikingNetwork;
   /** Neuron layers in firing order (step k + 1 for index k). */
   readonly layers: readonly NeuronLayer[];
+  /** Which kernel runs the additions: 'wasm-simd' or 'js'. */
+  readonly kernel: Kernel['name'];
+  /** Bytes of memory the simulator allocated: a copy of the weights plus working buffers. */
+  readonly memoryBytes: number;
+  /** Of which the weights (float32). */
+  readonly weightBytes: number;
+  private readonly machine: Machine;
   private readonly stages: Stage[];
   private readonly pixels: number;
-  private readonly inputBits: Uint32Array;
-  private readonly analog: Float32Array | undefined;
+  /** Byte offset of the input spike words. */
+  private readonly inputBits: number;
+  private readonly analogInput: boolean;
   /** Binary encoding: 1 where a pixel byte spikes. */
   private readonly spikesFor: Uint8Array;
   private readonly outputSpikes: Uint8Array;
-  private readonly key;
+  private readonly key: OutputKey;
   /** Images classified since construction or the last `resetCounters`. */
   images = 0;
   /** Input spikes (binary) or non-zero input values (analog) seen. */
   inputActive = 0;
 
-  constructor(network: SpikingNetwork) {
+  constructor(network: SpikingNetwork, options: SimulatorOptions = {}) {
     this.network = network;
     this.layers = neuronLayers(network);
-    const analogInput = network.input.encoding === 'analog';
-    this.stages = this.layers.map((layer, k) => {
-      const analogHere = analogInput && k === 0;
-      switch (layer.type) {
-        case 'dense':
-          return denseStage(layer, analogHere);
-        case 'conv2d':
-          return convStage(layer, analogHere);
-        case 'or_pool2d':
-          if (analogHere) throw new Error('an OR pool cannot take analog input'); // refused at conversion and load
-          return orPoolStage(layer);
-      }
-    });
+    this.analogInput = network.input.encoding === 'analog';
     this.pixels = sizeOf(network.input.shape);
-    this.inputBits = new Uint32Array(words(this.pixels));
-    this.analog = analogInput ? new Float32Array(this.pixels) : undefined;
+
+    // Lay out the memory: input, then each layer, then the pair list.
+    const layout = new Layout();
+    const inputBits = layout.take(words(this.pixels) * 4);
+    const analog = this.analogInput ? layout.take(this.pixels * 4) : 0;
+    const plans = this.layers.map((layer) => (layer.type === 'or_pool2d' ? { out: layout.take(words(neuronCount(layer)) * 4) } : planNeurons(layout, layer)));
+    const pairs = layout.take(PAIR_CAPACITY * 8);
+    const kernel = createKernel(layout.bytes, options.kernel);
+    this.machine = {
+      kernel,
+      f32: new Float32Array(kernel.buffer),
+      i32: new Int32Array(kernel.buffer),
+      u32: new Uint32Array(kernel.buffer),
+      pairs,
+      analog: analog >> 2,
+    };
+    this.kernel = kernel.name;
+    this.memoryBytes = kernel.buffer.byteLength;
+    this.inputBits = inputBits;
+    let weightBytes = 0;
+    this.stages = this.layers.map((layer, k) => {
+      const plan = plans[k]!;
+      const analogHere = this.analogInput && k === 0;
+      if (layer.type === 'or_pool2d') {
+        if (analogHere) throw new Error('an OR pool cannot take analog input'); // refused at conversion and load
+        return orPoolStage(this.machine, layer, plan.out);
+      }
+      const p = plan as Plan;
+      writeNeurons(this.machine, layer, p);
+      weightBytes += layer.weights.byteLength;
+      return layer.type === 'dense' ? denseStage(this.machine, layer, p, analogHere) : convStage(this.machine, layer, p, analogHere);
+    });
+    this.weightBytes = weightBytes;
     const theta = Math.fround(network.input.threshold ?? 0.5);
     this.spikesFor = Uint8Array.from(PIXEL_VALUES, (v) => (v >= theta ? 1 : 0));
     const last = this.layers.at(-1);
@@ -312,14 +366,9 @@ export class SpikingSimulator {
     }
   }
 
-  /** Bytes this simulator allocates besides the network's own parameters (accumulators, spike vectors). */
+  /** Working memory beyond the copy of the weights: biases, thresholds, accumulators, spike vectors, pair list. */
   get workingBytes(): number {
-    let bytes = this.inputBits.byteLength + (this.analog?.byteLength ?? 0) + this.spikesFor.byteLength + this.outputSpikes.byteLength;
-    for (const layer of this.layers) {
-      const n = neuronCount(layer);
-      bytes += words(n) * 4 + (layer.type === 'or_pool2d' ? 0 : n * 4);
-    }
-    return bytes;
+    return this.memoryBytes - this.weightBytes;
   }
 
   /**
@@ -328,21 +377,22 @@ export class SpikingSimulator {
    */
   classify(images: Uint8Array, offset = 0): number {
     const n = this.pixels;
+    const { f32, u32 } = this.machine;
     let active = 0;
-    if (this.analog !== undefined) {
-      const a = this.analog;
+    if (this.analogInput) {
+      const a = this.machine.analog;
       for (let p = 0; p < n; p++) {
         const b = images[offset + p]!;
-        a[p] = PIXEL_VALUES[b]!;
+        f32[a + p] = PIXEL_VALUES[b]!;
         if (b !== 0) active++;
       }
     } else {
-      const bits = this.inputBits;
-      bits.fill(0);
+      const bits = this.inputBits >> 2;
+      u32.fill(0, bits, bits + words(n));
       const table = this.spikesFor;
       for (let p = 0; p < n; p++) {
         if (table[images[offset + p]!] === 1) {
-          bits[p >>> 5]! |= 1 << (p & 31);
+          u32[bits + (p >>> 5)]! |= 1 << (p & 31);
           active++;
         }
       }
@@ -350,12 +400,13 @@ export class SpikingSimulator {
     this.inputActive += active;
     let spikes = this.inputBits;
     for (const stage of this.stages) {
-      stage.run(spikes, this.analog);
+      stage.run(spikes);
       spikes = stage.out;
     }
     this.images++;
     const outSpikes = this.outputSpikes;
-    for (let j = 0; j < outSpikes.length; j++) outSpikes[j] = (spikes[j >>> 5]! >>> (j & 31)) & 1;
+    const at = spikes >> 2;
+    for (let j = 0; j < outSpikes.length; j++) outSpikes[j] = (u32[at + (j >>> 5)]! >>> (j & 31)) & 1;
     return decodeSpikes(this.key, outSpikes);
   }
 
@@ -363,12 +414,13 @@ export class SpikingSimulator {
   layerSpikes(k: number): Uint8Array {
     const stage = this.stages[k];
     if (stage === undefined) throw new RangeError(`no neuron layer ${k}`);
-    return unpackBits(stage.out, neuronCount(stage.layer));
+    return unpackBits(this.machine.u32.subarray(stage.out >> 2), neuronCount(stage.layer));
   }
 
   /** The input as the first layer saw it, for the last image: spikes (binary) or values (analog). */
   inputSpikes(): Uint8Array | Float32Array {
-    return this.analog !== undefined ? Float32Array.from(this.analog) : unpackBits(this.inputBits, this.pixels);
+    const { f32, u32, analog } = this.machine;
+    return this.analogInput ? f32.slice(analog, analog + this.pixels) : unpackBits(u32.subarray(this.inputBits >> 2), this.pixels);
   }
 }
 
