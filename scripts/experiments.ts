@@ -58,22 +58,30 @@ for (const t of selected) {
     summary.spiking_accuracy >= t.spiking &&
     (t.maxDrop === undefined || (summary.accuracy_drop !== null && summary.accuracy_drop <= t.maxDrop));
   rows.push(
-    `| \`${t.config}\` | ${t.network} | ≥ ${pct(t.spiking)}${t.maxDrop ? `, drop ≤ ${(t.maxDrop * 100).toFixed(1)} pt` : ''} | ${pct(summary?.spiking_accuracy)} | ${pct(summary?.unsharpened_accuracy)} | ${summary?.epochs ?? '—'} | ${summary ? `${(summary.wall_seconds / 60).toFixed(1)} min` : `exit ${run.status}`} | ${summary?.backend ?? '—'} | ${reached ? 'yes' : '**no**'} | ${t.note} |`,
+    `| \`${t.config}\` | ${t.network} | ≥ ${pct(t.spiking)}${t.maxDrop ? `, drop ≤ ${(t.maxDrop * 100).toFixed(1)} pt` : ''} | ${pct(summary?.spiking_accuracy)} | ${pct(summary?.unsharpened_accuracy)} | ${summary?.epochs ?? '—'} | ${summary ? `${(summary.wall_seconds / 60).toFixed(1)} min` : `exit ${run.status}`} | ${summary?.backend ?? '—'} | ${reached ? 'yes' : '**no**'} | ${t.note} | ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model.trim()} |`,
   );
   console.error(`== ${t.config}: exit ${run.status}, ${wall.toFixed(0)} s, spiking ${pct(summary?.spiking_accuracy)}`);
 }
 
-const table = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model.trim()} with \`npm run experiments -- ${selected.map((t) => t.config).join(' ')}\`.`,
-  '',
-  '| config | network | target (spiking, test) | spiking | unsharpened | epochs | wall time | backend | reached | notes |',
-  '|---|---|---|---|---|---|---|---|---|---|',
-  ...rows,
-].join('\n');
 const start = '<!-- EXPERIMENTS:START -->';
 const end = '<!-- EXPERIMENTS:END -->';
 const doc = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : `# Results\n\n${start}\n${end}\n`;
 const i = doc.indexOf(start);
 const j = doc.indexOf(end);
+const previous = i >= 0 && j > i ? doc.slice(i + start.length, j) : '';
+// Keep the rows of experiments not run this time: each row records its own date and machine.
+const rowFor = new Map<string, string>();
+for (const line of previous.split('\n')) {
+  const m = /^\| `([^`]+)` \|/.exec(line);
+  if (m) rowFor.set(m[1]!, line);
+}
+selected.forEach((t, k) => rowFor.set(t.config, rows[k]!));
+const table = [
+  `Each row: \`npm run experiments -- CONFIG\` (the real CLI, \`CI=true\`), on the machine and date in its last column.`,
+  '',
+  '| config | network | target (spiking, test) | spiking | unsharpened | epochs | wall time | backend | reached | notes | measured |',
+  '|---|---|---|---|---|---|---|---|---|---|---|',
+  ...TARGETS.filter((t) => rowFor.has(t.config)).map((t) => rowFor.get(t.config)!),
+].join('\n');
 writeFileSync(resultsFile, i >= 0 && j > i ? `${doc.slice(0, i + start.length)}\n${table}\n${doc.slice(j)}` : `${doc}\n${start}\n${table}\n${end}\n`);
 console.error(`\nwrote ${resultsFile}`);

@@ -11,6 +11,8 @@ import ora, { type Ora } from 'ora';
 export interface TextSink {
   write(chunk: string): unknown;
   isTTY?: boolean;
+  /** Terminal width; a pseudo-terminal without a size reports 0. */
+  columns?: number;
 }
 
 export interface CliIO {
@@ -36,7 +38,9 @@ export class Output {
     const isCI = env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0';
     const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
     const forceColor = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
-    this.interactive = io.stderr.isTTY === true && !isCI && !noColor;
+    // A terminal without a size (some pseudo-terminals) cannot be redrawn safely: spinners there
+    // miscount lines and flood the output, so it gets plain lines too.
+    this.interactive = io.stderr.isTTY === true && (io.stderr.columns ?? 0) > 0 && !isCI && !noColor;
     const colorLevel = forceColor ? 1 : this.interactive ? 1 : 0;
     this.color = new Chalk({ level: noColor && !forceColor ? 0 : colorLevel });
   }
@@ -66,7 +70,8 @@ export class Output {
       // The start line says it all; no second line for success, an error line is printed by the caller.
       return { update: () => {}, succeed: () => {}, fail: () => {} };
     }
-    const spinner: Ora = ora({ text, stream: this.io.stderr as NodeJS.WritableStream, isEnabled: true }).start();
+    // discardStdin would put stdin in raw mode and can keep the process alive after the spinner stops.
+    const spinner: Ora = ora({ text, stream: this.io.stderr as NodeJS.WritableStream, isEnabled: true, discardStdin: false }).start();
     return {
       update: (t) => {
         spinner.text = t;
