@@ -10,6 +10,7 @@ import type { core, ZodType } from 'zod';
 import { InputError } from '../errors.js';
 import { didYouMean, issueMessage } from './messages.js';
 import { experimentSchema, type ExperimentConfig } from './schema.js';
+import { describeFsError } from '../util/fs-errors.js';
 
 /** One problem found in a config file. */
 export interface ConfigProblem {
@@ -131,22 +132,7 @@ export function loadExperiment(
   return { config: result.config, warnings: result.warnings };
 }
 
-export function describeFsError(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'is a directory';
-    case 'ENOTDIR':
-      return 'a parent is not a directory';
-    default:
-      return code ?? (e as Error).message;
-  }
-}
+export { describeFsError } from '../util/fs-errors.js';
 
 function firstLine(message: string): string {
   return message.split('\n')[0]!.trim();

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { InputError } from '../errors.js';
 import type { ImageShape } from './types.js';
+import { describeFsError, oneLine } from '../util/fs-errors.js';
 
 /** Magic number of a uint8 label file: `[n]`. */
 export const IDX_LABELS_MAGIC = 0x00000801;
@@ -211,26 +212,4 @@ export function readIdxSplit(imagesFile: string, labelsFile: string, classes?: n
   return { shape, images, labels, count };
 }
 
-/** `ENOENT` → "no such file", etc.: short, one line, no stack. */
-export function describeFsError(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'is a directory, expected a file';
-    case 'ENOTDIR':
-      return 'a parent of the path is not a directory';
-    default:
-      return oneLine(err);
-  }
-}
-
-/** The first line of an error's message, so InputError messages stay one line. */
-export function oneLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.split(/\r?\n/, 1)[0] ?? '';
-}
+export { describeFsError, oneLine } from '../util/fs-errors.js';

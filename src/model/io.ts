@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { InputError } from '../errors.js';
-import { describeFsError } from '../config/loader.js';
+import { describeFsError } from '../util/fs-errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { tf } from './tf.js';
 import './layers/spiking.js';

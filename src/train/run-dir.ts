@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { describeFsError } from '../config/loader.js';
+import { describeFsError } from '../util/fs-errors.js';
 
 function timestamp(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
