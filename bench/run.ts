@@ -56,7 +56,8 @@ const TARGETS: Target[] = [
 function finishedRuns(parent: string, names: string[]): string[] {
   if (!existsSync(parent)) return [];
   return readdirSync(parent)
-    .filter((d) => names.some((n) => d.startsWith(`${n}-`)))
+    // <experiment>-<UTC timestamp>[-n], as train/run-dir.ts names them.
+    .filter((d) => names.some((n) => new RegExp(`^${n}-\\d{8}-\\d{6}(-\\d+)?$`).test(d)))
     .map((d) => join(parent, d))
     .filter((d) => {
       try {
