@@ -43,7 +43,7 @@ function newestRun(name: string, before: Set<string>): string | undefined {
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
 }
 
-const rows: string[] = [];
+const rows: [string, string][] = [];
 for (const t of selected) {
   const before = new Set(existsSync(outDir) ? readdirSync(outDir) : []);
   const args = ['bin/whetstone.js', 'train', `configs/${t.config}.yaml`, '--out', outDir];
@@ -53,13 +53,19 @@ for (const t of selected) {
   const wall = (Date.now() - started) / 1000;
   const dir = newestRun(t.config, before);
   const summary = dir && existsSync(join(dir, 'summary.json')) ? JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) : undefined;
+  if (run.status === null) {
+    // Killed by a signal: no result to record.
+    console.error(`== ${t.config}: killed (${run.signal}), not recorded`);
+    continue;
+  }
   const reached =
     summary !== undefined &&
     summary.spiking_accuracy >= t.spiking &&
     (t.maxDrop === undefined || (summary.accuracy_drop !== null && summary.accuracy_drop <= t.maxDrop));
-  rows.push(
+  rows.push([
+    t.config,
     `| \`${t.config}\` | ${t.network} | ≥ ${pct(t.spiking)}${t.maxDrop ? `, drop ≤ ${(t.maxDrop * 100).toFixed(1)} pt` : ''} | ${pct(summary?.spiking_accuracy)} | ${pct(summary?.unsharpened_accuracy)} | ${summary?.epochs ?? '—'} | ${summary ? `${(summary.wall_seconds / 60).toFixed(1)} min` : `exit ${run.status}`} | ${summary?.backend ?? '—'} | ${reached ? 'yes' : '**no**'} | ${t.note} | ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model.trim()} |`,
-  );
+  ]);
   console.error(`== ${t.config}: exit ${run.status}, ${wall.toFixed(0)} s, spiking ${pct(summary?.spiking_accuracy)}`);
 }
 
@@ -75,7 +81,7 @@ for (const line of previous.split('\n')) {
   const m = /^\| `([^`]+)` \|/.exec(line);
   if (m) rowFor.set(m[1]!, line);
 }
-selected.forEach((t, k) => rowFor.set(t.config, rows[k]!));
+for (const [config, row] of rows) rowFor.set(config, row);
 const table = [
   `Each row: \`npm run experiments -- CONFIG\` (the real CLI, \`CI=true\`), on the machine and date in its last column.`,
   '',
