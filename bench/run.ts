@@ -28,6 +28,7 @@ import { convertModelDir } from '../src/snn/from-tfjs.js';
 import { evaluateSpikingNetwork, loadArtifact, sizeOf, SpikingSimulator, writeArtifact, type SpikingNetwork } from '../src/snn/index.js';
 import { predictClasses } from '../src/train/evaluate.js';
 import { trainExperiment, type TrainSummary } from '../src/train/index.js';
+import { writeFileAtomic } from '../src/util/atomic.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -188,7 +189,8 @@ function record(start: string, end: string, text: string): void {
   const i = doc.indexOf(start);
   const j = doc.indexOf(end);
   doc = i >= 0 && j > i ? `${doc.slice(0, i + start.length)}\n${text}\n${doc.slice(j)}` : `${doc.trimEnd()}\n\n${start}\n${text}\n${end}\n`;
-  writeFileSync(resultsFile, doc);
+  // Atomic: other scripts (npm run experiments) rewrite this file too.
+  writeFileAtomic(resultsFile, doc);
   log(`wrote ${resultsFile}`);
 }
 
