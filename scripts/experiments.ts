@@ -6,7 +6,8 @@
  *   npm run experiments -- quickstart ci-smoke
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../src/util/atomic.js';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 
@@ -89,5 +90,5 @@ const table = [
   '|---|---|---|---|---|---|---|---|---|---|---|',
   ...TARGETS.filter((t) => rowFor.has(t.config)).map((t) => rowFor.get(t.config)!),
 ].join('\n');
-writeFileSync(resultsFile, i >= 0 && j > i ? `${doc.slice(0, i + start.length)}\n${table}\n${doc.slice(j)}` : `${doc}\n${start}\n${table}\n${end}\n`);
+writeFileAtomic(resultsFile, i >= 0 && j > i ? `${doc.slice(0, i + start.length)}\n${table}\n${doc.slice(j)}` : `${doc}\n${start}\n${table}\n${end}\n`);
 console.error(`\nwrote ${resultsFile}`);

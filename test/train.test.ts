@@ -45,7 +45,7 @@ describe('whetstone train configs/ci-smoke.yaml', () => {
   });
 
   it('writes the run directory: config, metadata, metrics per epoch, model, summary', () => {
-    for (const f of ['config.yaml', 'metadata.json', 'metrics.jsonl', 'summary.json', 'model/model.json', 'model/weights.bin', 'unsharpened/model.json', 'checkpoint/state.json']) {
+    for (const f of ['config.yaml', 'metadata.json', 'metrics.jsonl', 'summary.json', 'evaluation.json', 'model/model.json', 'model/weights.bin', 'unsharpened/model.json', 'checkpoint/state.json', 'snn/network.json', 'snn/weights.bin']) {
       expect(existsSync(join(runDir, f)), f).toBe(true);
     }
     const config = parse(readFileSync(join(runDir, 'config.yaml'), 'utf8'));
@@ -72,6 +72,9 @@ describe('whetstone train configs/ci-smoke.yaml', () => {
     expect(summary.test_images).toBe(1000);
     expect(summary.spiking_accuracy).toBeGreaterThanOrEqual(0.85);
     expect(summary.unsharpened_accuracy).toBeGreaterThan(0.85);
+    // The framework-free simulator runs the same network: same class for every test image.
+    expect(summary.snn.agrees_with_tfjs).toBe(true);
+    expect(summary.snn.accuracy).toBe(summary.spiking_accuracy);
   });
 
   it('saves a folded model that reloads with tf.loadLayersModel as an exact step network', async () => {

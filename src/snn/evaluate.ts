@@ -17,6 +17,8 @@ export interface LabelledImages {
 }
 
 export interface EvaluationOptions {
+  /** Classes another implementation (the tfjs model) predicted for the same images, to count agreement. */
+  readonly reference?: Uint8Array;
   /** Dataset name, recorded in the result. */
   readonly dataset?: string;
   /** Evaluate only the first N images. Defaults to all. */
@@ -74,6 +76,8 @@ export interface EvaluationResult {
   };
   readonly energy: EnergyEstimate;
   readonly quantization: readonly LayerQuantization[] | null;
+  /** Images for which the simulator predicts the same class as `options.reference`; null without one. */
+  readonly reference_agreement: number | null;
   /** Simulator wall time and throughput on this machine (one thread). */
   readonly seconds: number;
   readonly images_per_second: number;
@@ -125,10 +129,12 @@ export function evaluateSpikingNetwork(network: SpikingNetwork, data: LabelledIm
   const classes = network.output.key.length;
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   let correct = 0;
+  let agreeing = 0;
   for (let i = 0; i < count; i++) {
     const truth = data.labels[i]!;
     const predicted = predictions[i]!;
     if (truth === predicted) correct++;
+    if (options.reference !== undefined && options.reference[i] === predicted) agreeing++;
     const row = confusion[truth];
     if (row !== undefined) row[predicted]!++;
   }
@@ -166,6 +172,7 @@ export function evaluateSpikingNetwork(network: SpikingNetwork, data: LabelledIm
     latency_steps: latencySteps(network),
     parameter_bytes: parameterBytes(simulated),
     input_active_per_inference: simulator.inputActive / n,
+    reference_agreement: options.reference === undefined ? null : agreeing,
     layers,
     totals: {
       neurons: neuronLayers(network).reduce((a, l) => a + neuronCount(l), 0),

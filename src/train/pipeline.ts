@@ -7,9 +7,10 @@
  * Progress is reported through `events`; nothing here writes to the terminal.
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { initBackend, type BackendInfo, type BackendName } from '../backend/index.js';
+import { datasetSpecFromConfig } from '../config/dataset-spec.js';
 import { loadExperiment } from '../config/loader.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { loadDataset, type Dataset } from '../data/index.js';
@@ -22,9 +23,11 @@ import type { OutputKey } from '../model/key.js';
 import type { SoftmaxDecode } from '../model/layers/decode.js';
 import { tf } from '../model/tf.js';
 import { createSchedule } from '../sharpen/index.js';
+import { convertModel } from '../snn/from-tfjs.js';
+import { evaluateSpikingNetwork, writeArtifact, type EvaluationResult } from '../snn/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { loadCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint.js';
-import { evaluateAccuracy, withFullSharpness, withSharpness } from './evaluate.js';
+import { accuracyOf, evaluateAccuracy, predictClasses, withFullSharpness, withSharpness } from './evaluate.js';
 import { runEpochs, type BatchProgress, type EpochMetrics } from './loop.js';
 import { collectMetadata, type RunMetadata } from './metadata.js';
 import { createOptimizer } from './optimizer.js';
@@ -86,11 +89,24 @@ export interface TrainSummary {
   wall_seconds: number;
   train_seconds: number;
   images_per_second: number;
+  /** The spiking network run in the event-driven simulator on the test split (snn/ in the run directory). */
+  snn: {
+    accuracy: number;
+    /** Simulator and tfjs model predict the same class for every test image. */
+    agrees_with_tfjs: boolean;
+    neurons: number;
+    spikes_per_inference: number;
+    synaptic_events_per_inference: number;
+    ann_macs_per_inference: number;
+    latency_steps: number;
+  };
 }
 
 export interface TrainResult {
   readonly runDir: string;
   readonly summary: TrainSummary;
+  /** The simulator's full evaluation (per-layer statistics, energy estimate). */
+  readonly evaluation: EvaluationResult;
 }
 
 const UNSHARPENED_DIR = 'unsharpened';
@@ -104,16 +120,7 @@ function applyOverrides(config: ExperimentConfig, opts: TrainOptions): Experimen
 }
 
 async function loadData(config: ExperimentConfig): Promise<Dataset> {
-  const limit = typeof config.dataset.limit === 'number' ? { train: config.dataset.limit, test: config.dataset.limit } : config.dataset.limit;
-  const f = config.dataset.files;
-  return loadDataset({
-    name: config.dataset.name,
-    path: config.dataset.path,
-    files: f && { trainImages: f.train_images, trainLabels: f.train_labels, testImages: f.test_images, testLabels: f.test_labels },
-    limit,
-    validation: config.dataset.validation,
-    seed: config.seed,
-  });
+  return loadDataset(datasetSpecFromConfig(config));
 }
 
 function readMetrics(runDir: string, upToEpoch: number): EpochMetrics[] {
@@ -241,7 +248,8 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
   // The spiking network: every layer a step, batch norm folded into the weights before it.
   const spiking = await withFullSharpness(spikingLayers, () => foldBatchNorm(model));
   spiking.layers.filter(isSpikingLayer).forEach((l) => l.setSharpness(1));
-  const spikingAccuracy = evaluateAccuracy(spiking, data.test, data.shape);
+  const tfjsPredictions = predictClasses(spiking, data.test, data.shape);
+  const spikingAccuracy = accuracyOf(tfjsPredictions, data.test.labels);
   await saveModel(spiking, join(runDir, 'model'), {
     whetstone: {
       key: (spiking.layers.at(-1) as SoftmaxDecode).key satisfies OutputKey,
@@ -249,6 +257,14 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
       input_shape: data.shape,
     },
   });
+
+  // The framework-free artifact every export starts from, checked against the tfjs model image by image.
+  events.onPhase?.('running the spiking network in the simulator');
+  const network = convertModel(spiking, { name: basename(runDir), classNames: data.classNames });
+  writeArtifact(join(runDir, 'snn'), network);
+  const evaluation = evaluateSpikingNetwork(network, data.test, { dataset: config.dataset.name, reference: tfjsPredictions });
+  const agrees = evaluation.reference_agreement === data.test.count;
+  writeJsonAtomic(join(runDir, 'evaluation.json'), evaluation);
 
   const wallSeconds = (performance.now() - startedAt) / 1000;
   const summary: TrainSummary = {
@@ -268,6 +284,15 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
     test_images: data.test.count,
     wall_seconds: wallSeconds,
     train_seconds: trainSeconds,
+    snn: {
+      accuracy: evaluation.accuracy,
+      agrees_with_tfjs: agrees,
+      neurons: evaluation.totals.neurons,
+      spikes_per_inference: evaluation.totals.spikes_per_inference,
+      synaptic_events_per_inference: evaluation.totals.synaptic_events_per_inference,
+      ann_macs_per_inference: evaluation.totals.ann_macs_per_inference,
+      latency_steps: evaluation.latency_steps,
+    },
     images_per_second: trainSeconds > 0 ? (data.train.count * (loop.epochsDone - (state?.epochsDone ?? 0))) / Math.max(1e-9, trainSeconds - (state?.trainSeconds ?? 0)) : 0,
   };
   writeJsonAtomic(join(runDir, 'summary.json'), summary);
@@ -282,5 +307,5 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
       'raise training.epochs (or --epochs), or start sharpening earlier',
     );
   }
-  return { runDir, summary };
+  return { runDir, summary, evaluation };
 }

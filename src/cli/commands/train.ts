@@ -22,6 +22,7 @@ export function summaryLines(s: TrainSummary, runDir: string): string[] {
     `run         ${runDir}`,
     `epochs      ${s.epochs} of ${s.max_epochs}${s.sharpening_finished ? '' : ' (sharpening did not finish)'}`,
     `accuracy    unsharpened ${pct(s.unsharpened_accuracy)} → spiking ${pct(s.spiking_accuracy)} on ${s.test_images} test images`,
+    `simulator   ${pct(s.snn.accuracy)}, ${s.snn.agrees_with_tfjs ? 'the same class as tfjs for every image' : 'DIFFERS from tfjs on some images'}; ${Math.round(s.snn.synaptic_events_per_inference).toLocaleString('en-US')} synaptic events vs ${Math.round(s.snn.ann_macs_per_inference).toLocaleString('en-US')} ANN MACs per image`,
     `time        ${s.wall_seconds.toFixed(1)} s (${Math.round(s.images_per_second)} images/s training on ${s.backend})`,
   ];
 }
