@@ -44,6 +44,8 @@ export const ExitCode = {
   ok: 0,
   failure: 1,
   usage: 2,
+  /** A `--assert` gate did not hold. */
+  gate: 3,
   interrupted: 130,
 } as const;
 

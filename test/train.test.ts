@@ -90,19 +90,54 @@ describe('whetstone train configs/ci-smoke.yaml', () => {
   });
 });
 
+function tinyConfig(): string {
+  // Sharpening needs 1 + 3 epochs (start at epoch 1, one step per layer per epoch).
+  const config = join(out, 'tiny.yaml');
+  writeFileSync(
+    config,
+    readFileSync('configs/ci-smoke.yaml', 'utf8')
+      .replace(/limit: .*/, 'limit: {train: 600, test: 200}')
+      .replace(/start_epoch: .*/, 'start_epoch: 1')
+      .replace(/steps: .*/, 'steps: 1')
+      .replace(/per: .*/, 'per: epoch'),
+  );
+  return config;
+}
+
+describe('experiments in CI: --json, --assert, --set', () => {
+  it('--json prints only the summary on stdout; a gate that holds exits 0, one that fails exits 3 naming it', async () => {
+    const config = tinyConfig();
+    const pass = await cli(['train', config, '--out', join(out, 'gates'), '--json', '--set', 'training.epochs=5', '--assert', 'sharpening_finished==true', '--assert', 'snn.agrees_with_tfjs==true']);
+    expect(pass.stderr).not.toMatch(/error/);
+    expect(pass.code).toBe(0);
+    const lines = pass.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const summary = JSON.parse(lines[0]!);
+    expect(summary.max_epochs).toBe(5); // from --set
+    expect(summary.epochs).toBe(4);
+    expect(pass.stderr).toContain('gates passed: sharpening_finished==true, snn.agrees_with_tfjs==true');
+
+    const fail = await cli(['train', config, '--out', join(out, 'gates'), '--assert', 'spiking_accuracy>=0.999']);
+    expect(fail.code).toBe(3);
+    expect(fail.stderr).toMatch(/gate failed: spiking_accuracy>=0.999 \(spiking_accuracy = 0\.\d+\)/);
+  }, 120_000);
+
+  it('a mistyped gate or override is refused before training (exit 2, nothing written)', async () => {
+    const dir = join(out, 'refused');
+    const gate = await cli(['train', 'configs/ci-smoke.yaml', '--out', dir, '--assert', 'spiking_acc>=0.9']);
+    expect(gate.code).toBe(2);
+    expect(gate.stderr).toMatch(/summary has no key 'spiking_acc'/);
+    const set = await cli(['train', 'configs/ci-smoke.yaml', '--out', dir, '--set', 'training.epochs=-1']);
+    expect(set.code).toBe(2);
+    expect(set.stderr).toContain('--set training.epochs=-1 training.epochs: must be a positive integer');
+    expect(existsSync(dir)).toBe(false);
+  });
+});
+
 describe('interrupted runs', () => {
   it('a run that hits the epoch limit says so, exits 1, and --resume finishes it', async () => {
     const dir = join(out, 'resume');
-    // Sharpening needs 1 + 3 epochs (start at epoch 1, one step per layer per epoch).
-    const config = join(out, 'tiny.yaml');
-    writeFileSync(
-      config,
-      readFileSync('configs/ci-smoke.yaml', 'utf8')
-        .replace(/limit: .*/, 'limit: {train: 600, test: 200}')
-        .replace(/start_epoch: .*/, 'start_epoch: 1')
-        .replace(/steps: .*/, 'steps: 1')
-        .replace(/per: .*/, 'per: epoch'),
-    );
+    const config = tinyConfig();
     const first = await cli(['train', config, '--out', dir, '--epochs', '2']);
     expect(first.code).toBe(1);
     expect(first.stderr).toMatch(/sharpening did not finish within 2 epochs/);

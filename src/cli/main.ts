@@ -24,6 +24,11 @@ const BACKEND_CHOICES = ['auto', 'tfjs-node', 'wasm', 'cpu'] as const satisfies 
 const backendOption = () =>
   new Option('--backend <name>', 'compute backend (default: $WHETSTONE_BACKEND or auto)').choices(BACKEND_CHOICES);
 
+/** Commander accumulator for repeatable options. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 type Runner = (args: string[], options: Record<string, unknown>, ctx: CommandContext) => Promise<void>;
 
 /** Declares one command; `load` imports its implementation only when it runs. */
@@ -46,7 +51,10 @@ const COMMANDS: CommandSpec[] = [
         .addOption(backendOption())
         .option('--epochs <n>', 'override training.epochs', positiveInt)
         .option('--limit <n>', 'use only the first N images of each split', positiveInt)
-        .option('--resume <run-dir>', 'continue an interrupted run (then no config is given)'),
+        .option('--resume <run-dir>', 'continue an interrupted run (then no config is given)')
+        .option('--set <key.path=value>', 'override a config value, e.g. training.epochs=5 (repeatable)', collect, [])
+        .option('--assert <gate>', 'fail with exit code 3 unless the summary satisfies it, e.g. "spiking_accuracy>=0.97" (repeatable)', collect, [])
+        .option('--json', 'print the summary as one JSON object on stdout (and nothing else there)'),
     load: async () => (await import('./commands/train.js')).run,
   },
   {

@@ -5,7 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { LineCounter, isMap, isPair, isScalar, isSeq, parse, parseDocument, type Document, type Node } from 'yaml';
 import type { core, ZodType } from 'zod';
 import { InputError } from '../errors.js';
 import { didYouMean, issueMessage } from './messages.js';
@@ -29,6 +29,29 @@ export interface ConfigResult {
   readonly errors: readonly ConfigProblem[];
 }
 
+/** A `--set key.path=value` from the command line, applied on top of the file. */
+export interface ConfigOverride {
+  readonly text: string;
+  readonly path: readonly Key[];
+  readonly value: unknown;
+}
+
+/** Parses `training.epochs=3` (the value is read as YAML: numbers, booleans, lists). Throws InputError. */
+export function parseOverride(text: string): ConfigOverride {
+  const eq = text.indexOf('=');
+  const key = text.slice(0, eq).trim();
+  if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*(\.([A-Za-z_][A-Za-z0-9_]*|\d+))*$/.test(key)) {
+    throw new InputError(`--set '${text}': expected key.path=value, e.g. training.epochs=5 or model.layers.1.units=64`);
+  }
+  let value: unknown;
+  try {
+    value = parse(text.slice(eq + 1));
+  } catch (e) {
+    throw new InputError(`--set '${text}': the value is not valid YAML (${firstLine((e as Error).message)})`);
+  }
+  return { text, path: key.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)), value };
+}
+
 /** `configs/x.yaml:12:5 training.epochs: must be a positive integer` */
 export function formatProblem(p: ConfigProblem): string {
   const where = p.line === undefined ? p.file : `${p.file}:${p.line}:${p.column ?? 1}`;
@@ -44,7 +67,12 @@ type Key = string | number;
  * Validates YAML text. `file` names it in messages; relative paths inside the config resolve
  * against `baseDir` (by default the file's directory).
  */
-export function parseExperiment(text: string, file: string, baseDir: string = dirname(resolve(file))): ConfigResult {
+export function parseExperiment(
+  text: string,
+  file: string,
+  baseDir: string = dirname(resolve(file)),
+  overrides: readonly ConfigOverride[] = [],
+): ConfigResult {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number | undefined) => {
@@ -52,18 +80,25 @@ export function parseExperiment(text: string, file: string, baseDir: string = di
     const pos = lines.linePos(offset);
     return { line: pos.line, column: pos.col };
   };
-  const problem = (path: readonly Key[], message: string, offset?: number): ConfigProblem => ({
-    file,
-    path: path.join('.'),
-    message,
-    ...at(offset),
-  });
+  const problem = (path: readonly Key[], message: string, offset?: number): ConfigProblem => {
+    // A problem in a value given on the command line is reported against that flag.
+    const override = overrides.find((o) => o.path.length <= path.length && o.path.every((k, i) => String(k) === String(path[i])));
+    if (override) return { file: `--set ${override.text}`, path: path.join('.'), message };
+    return { file, path: path.join('.'), message, ...at(offset) };
+  };
 
   if (doc.errors.length > 0) {
     return {
       warnings: [],
       errors: doc.errors.map((e) => problem([], `invalid YAML: ${firstLine(e.message)}`, e.pos[0])),
     };
+  }
+  for (const o of overrides) {
+    try {
+      doc.setIn(o.path, doc.createNode(o.value));
+    } catch {
+      return { warnings: [], errors: [{ file: `--set ${o.text}`, path: o.path.join('.'), message: 'cannot be set here (a parent is not a mapping or list)' }] };
+    }
   }
   let data: unknown;
   try {
@@ -94,7 +129,7 @@ export function parseExperiment(text: string, file: string, baseDir: string = di
  * Reads and validates a config file. Never throws for bad content; throws InputError if unreadable.
  * `shown` is how the file is named in messages (the path as the user typed it).
  */
-export function loadExperimentFile(path: string, shown: string = path): ConfigResult {
+export function loadExperimentFile(path: string, shown: string = path, overrides: readonly ConfigOverride[] = []): ConfigResult {
   let size: number;
   try {
     const st = statSync(path);
@@ -113,7 +148,7 @@ export function loadExperimentFile(path: string, shown: string = path): ConfigRe
   } catch (e) {
     throw new InputError(`${shown}: cannot read config (${describeFsError(e)})`);
   }
-  const result = parseExperiment(text, shown, dirname(resolve(path)));
+  const result = parseExperiment(text, shown, dirname(resolve(path)), overrides);
   if (result.config === undefined || result.config.name !== undefined) return result;
   // The file name names the experiment unless the config does.
   const name = basename(path, extname(path)).replace(/[^A-Za-z0-9._-]/g, '-');
@@ -124,8 +159,9 @@ export function loadExperimentFile(path: string, shown: string = path): ConfigRe
 export function loadExperiment(
   path: string,
   shown: string = path,
+  overrides: readonly ConfigOverride[] = [],
 ): { config: ExperimentConfig; warnings: readonly ConfigProblem[] } {
-  const result = loadExperimentFile(path, shown);
+  const result = loadExperimentFile(path, shown, overrides);
   if (result.config === undefined) {
     throw new InputError(result.errors.map(formatProblem).join('\n'));
   }

@@ -11,7 +11,7 @@ import { basename, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { initBackend, type BackendInfo, type BackendName } from '../backend/index.js';
 import { datasetSpecFromConfig } from '../config/dataset-spec.js';
-import { loadExperiment } from '../config/loader.js';
+import { loadExperiment, type ConfigOverride } from '../config/loader.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { loadDataset, type Dataset } from '../data/index.js';
 import { InputError, InterruptedError, RuntimeFailure } from '../errors.js';
@@ -46,6 +46,8 @@ export interface TrainOptions {
   readonly signal?: AbortSignal;
   /** Recorded in metadata.json. */
   readonly command?: readonly string[];
+  /** `--set key.path=value` overrides, applied on top of the config file. */
+  readonly overrides?: readonly ConfigOverride[];
 }
 
 export interface TrainEvents {
@@ -102,6 +104,20 @@ export interface TrainSummary {
   };
 }
 
+// Written out so the compiler checks them against TrainSummary: gates (--assert) are validated against this list.
+const TOP_KEYS: Record<Exclude<keyof TrainSummary, 'snn'>, true> = {
+  experiment: true, dataset: true, backend: true, seed: true, epochs: true, max_epochs: true,
+  sharpening_finished: true, unsharpened_accuracy: true, spiking_accuracy: true, accuracy_drop: true,
+  final_val_accuracy: true, final_spiking_val_accuracy: true, train_images: true, test_images: true,
+  wall_seconds: true, train_seconds: true, images_per_second: true,
+};
+const SNN_KEYS: Record<keyof TrainSummary['snn'], true> = {
+  accuracy: true, agrees_with_tfjs: true, neurons: true, spikes_per_inference: true,
+  synaptic_events_per_inference: true, ann_macs_per_inference: true, latency_steps: true,
+};
+/** Every key of summary.json, nested ones dotted (`snn.accuracy`). */
+export const SUMMARY_KEYS: readonly string[] = [...Object.keys(TOP_KEYS), ...Object.keys(SNN_KEYS).map((k) => `snn.${k}`)];
+
 export interface TrainResult {
   readonly runDir: string;
   readonly summary: TrainSummary;
@@ -145,7 +161,7 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
     if (opts.epochs !== undefined) config = applyOverrides(config, { epochs: opts.epochs });
   } else {
     if (configPath === undefined) throw new InputError('train needs an experiment config (or --resume <run-dir>)');
-    config = applyOverrides(loadExperiment(configPath).config, opts);
+    config = applyOverrides(loadExperiment(configPath, configPath, opts.overrides).config, opts);
     runDir = '';
   }
 

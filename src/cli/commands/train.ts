@@ -2,7 +2,9 @@
 import { resolve } from 'node:path';
 import type { BackendName } from '../../backend/index.js';
 import { resolveRequestedBackend } from '../../backend/index.js';
-import { trainExperiment, type EpochMetrics, type TrainSummary } from '../../train/index.js';
+import { parseOverride } from '../../config/loader.js';
+import { InputError } from '../../errors.js';
+import { checkGates, GateFailedError, parseGates, SUMMARY_KEYS, trainExperiment, type EpochMetrics, type TrainSummary } from '../../train/index.js';
 import type { CommandContext } from '../context.js';
 import type { Status } from '../output.js';
 import { epochLine, ProgressBar } from '../progress.js';
@@ -13,6 +15,9 @@ interface TrainFlags {
   epochs?: number;
   limit?: number;
   resume?: string;
+  set?: string[];
+  assert?: string[];
+  json?: boolean;
 }
 
 const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(2)}%`);
@@ -31,6 +36,12 @@ export async function run(args: string[], flags: TrainFlags, ctx: CommandContext
   const { out } = ctx;
   const configPath = args[0] === undefined ? undefined : resolve(ctx.cwd, args[0]);
   const backend = resolveRequestedBackend(flags.backend, ctx.io.env);
+  // Checked before anything trains: a typo in a gate or an override should cost seconds.
+  const gates = parseGates(flags.assert ?? [], SUMMARY_KEYS);
+  const overrides = (flags.set ?? []).map(parseOverride);
+  if (flags.resume !== undefined && overrides.length > 0) {
+    throw new InputError('--set cannot change a run being resumed (its config.yaml is fixed); use --epochs to extend it');
+  }
   const controller = new AbortController();
   const onSigint = () => {
     out.info('\ninterrupt: stopping after this batch (the last completed epoch is checkpointed)');
@@ -56,6 +67,7 @@ export async function run(args: string[], flags: TrainFlags, ctx: CommandContext
         resume: flags.resume === undefined ? undefined : resolve(ctx.cwd, flags.resume),
         signal: controller.signal,
         command: ['train', ...args],
+        overrides,
       },
       {
         onBackend: (info) =>
@@ -84,7 +96,13 @@ export async function run(args: string[], flags: TrainFlags, ctx: CommandContext
       },
     );
     endStatus();
-    for (const line of summaryLines(result.summary, result.runDir)) out.result(line);
+    if (flags.json) out.result(JSON.stringify({ run_dir: result.runDir, ...result.summary }));
+    else for (const line of summaryLines(result.summary, result.runDir)) out.result(line);
+    const failed = checkGates(gates, result.summary).filter((r) => !r.passed);
+    if (failed.length > 0) {
+      throw new GateFailedError(failed.map((r) => `gate failed: ${r.gate.text} (${r.gate.key} = ${JSON.stringify(r.actual)})`).join('\n'));
+    }
+    if (gates.length > 0) out.info(`gates passed: ${gates.map((g) => g.text).join(', ')}`);
   } catch (e) {
     status?.fail(lastPhase);
     status = undefined;
