@@ -134,6 +134,28 @@ describe('experiments in CI: --json, --assert, --set', () => {
   });
 });
 
+describe('determinism', () => {
+  it('the same config, seed and backend give the same metrics, weights and spiking network', async () => {
+    const config = tinyConfig();
+    const runs = [join(out, 'det-a'), join(out, 'det-b')];
+    for (const dir of runs) expect((await cli(['train', config, '--out', dir, '--backend', 'wasm'])).code).toBe(0);
+    const [a, b] = runs.map((dir) => {
+      const run = onlyRun(dir);
+      const metrics = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const { seconds: _s, images_per_second: _i, ...rest } = JSON.parse(l);
+          return rest;
+        });
+      return { metrics, weights: readFileSync(join(run, 'snn', 'weights.bin')), summary: JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8')) };
+    });
+    expect(a!.metrics).toEqual(b!.metrics);
+    expect(a!.weights.equals(b!.weights)).toBe(true);
+    expect(a!.summary.spiking_accuracy).toBe(b!.summary.spiking_accuracy);
+  }, 120_000);
+});
+
 describe('interrupted runs', () => {
   it('a run that hits the epoch limit says so, exits 1, and --resume finishes it', async () => {
     const dir = join(out, 'resume');
