@@ -366,6 +366,13 @@ export function loadArtifact(path: string): SpikingNetwork {
     weights = readFileSync(weightsFile);
   } catch (e) {
     if (text.trim() === '' || !looksLikeJson(text)) return deserializeNetwork(text, new Uint8Array(0), file, weightsFile);
+    // A JSON file that is not a network at all is reported as such, not by its missing weights:
+    // the structure is checked before the weights' size, so only a well-formed network gets past this.
+    try {
+      deserializeNetwork(text, new Uint8Array(0), file, weightsFile);
+    } catch (structural) {
+      if (!(structural instanceof InputError) || !structural.message.startsWith(`${weightsFile}:`)) throw structural;
+    }
     throw new InputError(`${weightsFile}: cannot read weights (${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message})`);
   }
   return deserializeNetwork(text, weights, file, weightsFile);
