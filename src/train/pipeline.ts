@@ -26,6 +26,7 @@ import { createSchedule } from '../sharpen/index.js';
 import { convertModel } from '../snn/from-tfjs.js';
 import { evaluateSpikingNetwork, writeArtifact, type EvaluationResult } from '../snn/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
+import { describeFsError } from '../util/fs-errors.js';
 import { loadCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint.js';
 import { accuracyOf, evaluateAccuracy, predictClasses, withFullSharpness, withSharpness } from './evaluate.js';
 import { runEpochs, type BatchProgress, type EpochMetrics } from './loop.js';
@@ -180,7 +181,11 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
     model = checkpoint.model;
     state = checkpoint.state;
     spikingLayers = model.layers.filter(isSpikingLayer);
-    metadata = JSON.parse(readFileSync(join(runDir, 'metadata.json'), 'utf8')) as RunMetadata;
+    try {
+      metadata = JSON.parse(readFileSync(join(runDir, 'metadata.json'), 'utf8')) as RunMetadata;
+    } catch (e) {
+      throw new InputError(`${join(runDir, 'metadata.json')}: cannot read run metadata (${e instanceof SyntaxError ? 'not valid JSON' : describeFsError(e)})`);
+    }
     metadata.resumed_at = [...(metadata.resumed_at ?? []), new Date().toISOString()];
     metadata.backend = backend;
     model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
