@@ -36,20 +36,13 @@ export async function saveCheckpoint(runDir: string, model: tf.LayersModel, opti
   await saveModel(model, join(tmp, 'model'));
   const named = await optimizer.getWeights();
   const layout: OptimizerFile = { weights: [] };
-  const chunks: Float32Array[] = [];
   let offset = 0;
   for (const { name, tensor } of named) {
-    const data = tensor.dataSync() as Float32Array;
     layout.weights.push({ name, shape: tensor.shape, offset });
-    chunks.push(Float32Array.from(data));
-    offset += data.length;
+    offset += tensor.size;
   }
   const all = new Float32Array(offset);
-  let o = 0;
-  for (const c of chunks) {
-    all.set(c, o);
-    o += c.length;
-  }
+  named.forEach(({ tensor }, i) => all.set(tensor.dataSync() as Float32Array, layout.weights[i]!.offset));
   writeFileAtomic(join(tmp, 'optimizer.bin'), new Uint8Array(all.buffer));
   writeJsonAtomic(join(tmp, 'optimizer.json'), layout);
   // state.json last: its presence marks the checkpoint complete.

@@ -101,7 +101,7 @@ export async function runEpochs(opts: LoopOptions): Promise<LoopResult> {
     const trainSeconds = (performance.now() - started) / 1000;
     const meanLoss = lossSum / seen;
     // The model as trained this epoch, before the epoch-end sharpening step.
-    const unsharpened = spikingLayers.every((l) => l.sharpness === 0);
+    const unsharpened = schedule.sharpness.every((v) => v === 0);
     const val = data.validation;
     const valAccuracy = val ? evaluateAccuracy(model, val, data.shape) : null;
     const spikingValAccuracy = val ? withFullSharpness(spikingLayers, () => evaluateAccuracy(model, val, data.shape)) : null;

@@ -266,9 +266,8 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
     before.dispose();
   }
 
-  // The spiking network: every layer a step, batch norm folded into the weights before it.
+  // The spiking network: every layer a step (the fold copies sharpness 1), batch norm folded into the weights before it.
   const spiking = await withFullSharpness(spikingLayers, () => foldBatchNorm(model));
-  spiking.layers.filter(isSpikingLayer).forEach((l) => l.setSharpness(1));
   const tfjsPredictions = predictClasses(spiking, data.test, data.shape);
   const spikingAccuracy = accuracyOf(tfjsPredictions, data.test.labels);
   await saveModel(spiking, join(runDir, 'model'), {
