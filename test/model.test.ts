@@ -201,7 +201,7 @@ describe('batch-norm folding and model files', () => {
     await saveModel(model, join(dir, 'm2'));
     const bin = readFileSync(join(dir, 'm2', 'weights.bin'));
     writeFileSync(join(dir, 'm2', 'weights.bin'), bin.subarray(0, bin.length - 8));
-    await expect(loadModel(join(dir, 'm2'))).rejects.toThrow(/weights are \d+ bytes but the manifest describes \d+/);
+    await expect(loadModel(join(dir, 'm2'))).rejects.toThrow(/weights.bin: \d+ bytes, but the weight manifest in model.json describes \d+/);
   });
 });
 

@@ -4,7 +4,7 @@
  * stock `tf.loadLayersModel` (given our custom layers are registered: import this package).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { InputError } from '../errors.js';
 import { describeFsError } from '../util/fs-errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
@@ -34,6 +34,11 @@ export async function saveModel(model: tf.LayersModel, dir: string, extra: Recor
   );
 }
 
+/** The model.json a path names: the file itself, or model.json inside a directory. */
+function modelJsonPath(pathOrDir: string): string {
+  return existsSync(pathOrDir) && statSync(pathOrDir).isDirectory() ? join(pathOrDir, 'model.json') : pathOrDir;
+}
+
 interface ModelJsonFile {
   modelTopology?: unknown;
   weightsManifest?: { paths?: unknown; weights?: tf.io.WeightsManifestEntry[] }[];
@@ -42,7 +47,7 @@ interface ModelJsonFile {
 
 /** Reads model.json and its shards into artifacts, checking every size. Throws InputError. */
 export function readModelArtifacts(pathOrDir: string): tf.io.ModelArtifacts {
-  const file = existsSync(pathOrDir) && statSync(pathOrDir).isDirectory() ? join(pathOrDir, 'model.json') : pathOrDir;
+  const file = modelJsonPath(pathOrDir);
   let json: ModelJsonFile;
   try {
     json = JSON.parse(readFileSync(file, 'utf8')) as ModelJsonFile;
@@ -58,6 +63,7 @@ export function readModelArtifacts(pathOrDir: string): tf.io.ModelArtifacts {
   const base = dirname(resolve(file));
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: Uint8Array[] = [];
+  const shards: string[] = [];
   for (const group of manifest) {
     if (!Array.isArray(group.paths) || !Array.isArray(group.weights)) {
       throw new InputError(`${file}: each weightsManifest entry needs 'paths' and 'weights' lists`);
@@ -71,6 +77,7 @@ export function readModelArtifacts(pathOrDir: string): tf.io.ModelArtifacts {
       }
       try {
         buffers.push(readFileSync(shard));
+        shards.push(shard);
       } catch (e) {
         throw new InputError(`${shard}: cannot read weight shard (${describeFsError(e)})`);
       }
@@ -80,7 +87,8 @@ export function readModelArtifacts(pathOrDir: string): tf.io.ModelArtifacts {
   const expected = specs.reduce((sum, s) => sum + byteSize(s, file), 0);
   const actual = buffers.reduce((sum, b) => sum + b.byteLength, 0);
   if (actual !== expected) {
-    throw new InputError(`${file}: weights are ${actual} bytes but the manifest describes ${expected} (truncated or mismatched shard)`);
+    const where = shards.length === 1 ? `${shards[0]}: ${actual} bytes` : `${file}: its ${shards.length} weight shards hold ${actual} bytes`;
+    throw new InputError(`${where}, but the weight manifest in ${basename(file)} describes ${expected} (truncated or mismatched shard)`);
   }
   const all = new Uint8Array(actual);
   let offset = 0;
@@ -108,7 +116,9 @@ export async function loadModel(pathOrDir: string): Promise<tf.LayersModel> {
   try {
     return await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   } catch (e) {
-    const message = (e as Error).message.split('\n')[0];
-    throw new InputError(`${pathOrDir}: cannot build the model (${message})`);
+    const message = (e as Error).message.split('\n')[0] ?? '';
+    const unknown = /^Unknown layer: (\S+?)\./.exec(message);
+    const reason = unknown ? `unknown layer type '${unknown[1]}'` : `cannot build the model (${message})`;
+    throw new InputError(`${modelJsonPath(pathOrDir)}: ${reason}`);
   }
 }

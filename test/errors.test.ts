@@ -1,0 +1,315 @@
+/**
+ * Every row of docs/errors.md, through the CLI in-process: one line naming the file and the
+ * problem, exit code 2, no stack trace, nothing half-written. The rows and the tests are kept in
+ * step: a row without a test or a test without a row fails.
+ */
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeIdx } from '../src/data/idx.js';
+import { cli } from './helpers/cli.js';
+
+let root: string;
+let run: string; // a small run directory with a checkpoint, made once
+let net: string; // its spiking network artifact
+
+const TINY = `
+name: tiny
+seed: 3
+dataset: {name: mnist, limit: {train: 256, test: 64}, validation: 0.1}
+model:
+  layers: [{type: flatten}, {type: dense, units: 16}, {type: spiking}]
+  output: {neurons_per_class: 2}
+training: {epochs: 4, batch_size: 64}
+sharpening: {schedule: simple, start_epoch: 0, steps: 2, per: epoch}
+`;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'whetstone-errors-'));
+  writeFileSync(join(root, 'tiny.yaml'), TINY);
+  const r = await cli(['train', join(root, 'tiny.yaml'), '--out', join(root, 'runs')]);
+  expect(r.code, r.stderr).toBe(0);
+  const runs = readdirSync(join(root, 'runs'));
+  run = join(root, 'runs', runs[0]!);
+  net = join(run, 'snn', 'network.json');
+}, 120_000);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Names, sizes and modification times of every file under dir. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!existsSync(dir)) return out;
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        const s = statSync(p);
+        out[relative(dir, p)] = `${s.size}:${s.mtimeMs}`;
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+interface Case {
+  /** Builds the input in a fresh directory; returns the argv and the file the message must name. */
+  setup: (dir: string) => { argv: string[]; names: string; watch?: string };
+  message: RegExp;
+}
+
+const MODEL = 'model: {layers: [{type: flatten}, {type: dense, units: 8}, {type: spiking}]}\n';
+/** Writes exp.yaml; a config without a model gets a small valid one. */
+const yaml = (dir: string, text: string) => {
+  writeFileSync(join(dir, 'exp.yaml'), /^model:/m.test(text) || text === '' || text.includes('&a0') ? text : text + MODEL);
+  return join(dir, 'exp.yaml');
+};
+const train = (dir: string, config: string, ...more: string[]) => ['train', config, '--out', join(dir, 'out'), ...more];
+const images = (n: number) => encodeIdx([n, 28, 28], new Uint8Array(n * 784).fill(7));
+const labels = (n: number) => encodeIdx([n], new Uint8Array(n).map((_, i) => i % 10));
+/** An idx dataset directory with standard names; `edit` may replace files. */
+function idxDataset(dir: string, edit: (d: string) => void = () => {}): string {
+  const d = join(dir, 'data');
+  mkdirSync(d);
+  writeFileSync(join(d, 'train-images-idx3-ubyte'), images(40));
+  writeFileSync(join(d, 'train-labels-idx1-ubyte'), labels(40));
+  writeFileSync(join(d, 't10k-images-idx3-ubyte'), images(20));
+  writeFileSync(join(d, 't10k-labels-idx1-ubyte'), labels(20));
+  edit(d);
+  return yaml(dir, 'dataset: {name: idx, path: data}\n');
+}
+function cifarDataset(dir: string, edit: (d: string) => void): string {
+  const d = join(dir, 'cifar');
+  mkdirSync(d);
+  const batch = new Uint8Array(3 * 3073);
+  for (const f of ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin']) writeFileSync(join(d, f), batch);
+  edit(d);
+  return yaml(dir, 'dataset: {name: cifar10, path: cifar}\n');
+}
+/** A copy of the shared run with its checkpoint model edited. */
+function brokenRun(dir: string, edit: (checkpoint: string) => void): string {
+  const copy = join(dir, 'run');
+  cpSync(run, copy, { recursive: true });
+  edit(join(copy, 'checkpoint'));
+  return copy;
+}
+function editJson(file: string, edit: (json: any) => void): void {
+  const json = JSON.parse(readFileSync(file, 'utf8'));
+  edit(json);
+  writeFileSync(file, JSON.stringify(json));
+}
+/** The checkpoint's model.json (its folder name is the checkpoint format's business). */
+function checkpointModel(checkpoint: string): string {
+  for (const p of [join(checkpoint, 'model.json'), join(checkpoint, 'model', 'model.json')]) if (existsSync(p)) return p;
+  throw new Error(`no model.json in ${checkpoint}: ${readdirSync(checkpoint).join(', ')}`);
+}
+function brokenNetwork(dir: string, edit: (d: string) => void): string {
+  const copy = join(dir, 'snn');
+  cpSync(join(run, 'snn'), copy, { recursive: true });
+  edit(copy);
+  return join(copy, 'network.json');
+}
+
+const CASES: Record<string, Case> = {
+  'yaml-empty': {
+    setup: (d) => ({ argv: train(d, yaml(d, '')), names: 'exp.yaml' }),
+    message: /empty/,
+  },
+  'yaml-malformed': {
+    setup: (d) => ({ argv: train(d, yaml(d, 'name: x\ntraining:\n  epochs: [1, 2\n')), names: 'exp.yaml' }),
+    message: /exp\.yaml:\d+:\d+/,
+  },
+  'yaml-alias-bomb': {
+    setup: (d) => {
+      let text = 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n';
+      for (let i = 1; i < 12; i++) text += `a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]\n`;
+      return { argv: train(d, yaml(d, text)), names: 'exp.yaml' };
+    },
+    message: /alias/i,
+  },
+  'yaml-duplicate-key': {
+    setup: (d) => ({ argv: train(d, yaml(d, 'name: a\nseed: 1\nname: b\n')), names: 'exp.yaml' }),
+    message: /unique|duplicate/i,
+  },
+  'yaml-wrong-type': {
+    setup: (d) => ({ argv: train(d, yaml(d, 'training:\n  epochs: ten\n')), names: 'exp.yaml' }),
+    message: /training\.epochs/,
+  },
+  'yaml-unknown-key': {
+    setup: (d) => ({ argv: train(d, yaml(d, 'trainig:\n  epochs: 3\n')), names: 'exp.yaml' }),
+    message: /trainig.*did you mean 'training'/,
+  },
+  'yaml-out-of-range': {
+    setup: (d) => ({ argv: train(d, yaml(d, 'dataset:\n  validation: 0.9\n')), names: 'exp.yaml' }),
+    message: /dataset\.validation/,
+  },
+  'config-missing': {
+    setup: (d) => ({ argv: train(d, join(d, 'nope.yaml')), names: 'nope.yaml' }),
+    message: /no such file/i,
+  },
+  'config-directory': {
+    setup: (d) => {
+      mkdirSync(join(d, 'conf.yaml'));
+      return { argv: train(d, join(d, 'conf.yaml')), names: 'conf.yaml' };
+    },
+    message: /directory/i,
+  },
+  'set-bad-path': {
+    setup: (d) => ({ argv: train(d, yaml(d, 'name: x\n'), '--set', 'trainig.epochs=3'), names: 'trainig' }),
+    message: /trainig/,
+  },
+  'dataset-missing': {
+    setup: (d) => ({ argv: train(d, idxDataset(d, (data) => rmSync(join(data, 'train-images-idx3-ubyte')))), names: 'train-images-idx3-ubyte' }),
+    message: /no such file|not found|missing/i,
+  },
+  'dataset-unreadable': {
+    setup: (d) => ({
+      argv: train(d, idxDataset(d, (data) => {
+        rmSync(join(data, 't10k-labels-idx1-ubyte'));
+        mkdirSync(join(data, 't10k-labels-idx1-ubyte'));
+      })),
+      names: 't10k-labels-idx1-ubyte',
+    }),
+    message: /directory/i,
+  },
+  'idx-truncated': {
+    setup: (d) => ({
+      argv: train(d, idxDataset(d, (data) => truncateSync(join(data, 'train-images-idx3-ubyte'), 16 + 784 * 10 + 5))),
+      names: 'train-images-idx3-ubyte',
+    }),
+    message: /truncated|expected/i,
+  },
+  'idx-mis-sized': {
+    setup: (d) => ({
+      argv: train(d, idxDataset(d, (data) => writeFileSync(join(data, 't10k-labels-idx1-ubyte'), labels(19)))),
+      names: 't10k-labels-idx1-ubyte',
+    }),
+    message: /20 images.*19 labels|19 labels.*20 images/,
+  },
+  'idx-bad-magic': {
+    setup: (d) => ({
+      argv: train(d, idxDataset(d, (data) => writeFileSync(join(data, 'train-labels-idx1-ubyte'), 'hello, this is not IDX'))),
+      names: 'train-labels-idx1-ubyte',
+    }),
+    message: /magic|IDX/i,
+  },
+  'cifar-truncated': {
+    setup: (d) => ({
+      argv: train(d, cifarDataset(d, (c) => truncateSync(join(c, 'data_batch_1.bin'), 3073 * 2 + 100))),
+      names: 'data_batch_1.bin',
+    }),
+    message: /3073|3,073/,
+  },
+  'cifar-missing': {
+    setup: (d) => ({ argv: train(d, cifarDataset(d, (c) => rmSync(join(c, 'test_batch.bin')))), names: 'test_batch.bin' }),
+    message: /no such file|not found|missing/i,
+  },
+  'model-weight-shapes': {
+    setup: (d) => {
+      const r = brokenRun(d, (c) =>
+        editJson(checkpointModel(c), (m) => {
+          const spec = m.weightsManifest[0].weights[0];
+          spec.shape = [spec.shape[0] + 1, ...spec.shape.slice(1)];
+        }),
+      );
+      return { argv: ['train', '--resume', r], names: 'model.json', watch: r };
+    },
+    message: /shape|weights|bytes/i,
+  },
+  'model-unknown-layer': {
+    setup: (d) => {
+      const r = brokenRun(d, (c) =>
+        editJson(checkpointModel(c), (m) => {
+          const topology = m.modelTopology.model_config ?? m.modelTopology;
+          topology.config.layers[1].class_name = 'FancyLayer';
+        }),
+      );
+      return { argv: ['train', '--resume', r], names: 'model.json', watch: r };
+    },
+    message: /unknown layer type .FancyLayer./,
+  },
+  'model-weights-truncated': {
+    setup: (d) => {
+      const r = brokenRun(d, (c) => {
+        const bin = join(checkpointModel(c), '..', 'weights.bin');
+        truncateSync(bin, statSync(bin).size - 8);
+      });
+      return { argv: ['train', '--resume', r], names: 'weights.bin', watch: r };
+    },
+    message: /truncated|bytes|short/i,
+  },
+  'resume-not-a-run': {
+    setup: (d) => {
+      mkdirSync(join(d, 'notarun'));
+      return { argv: ['train', '--resume', join(d, 'notarun')], names: 'notarun', watch: join(d, 'notarun') };
+    },
+    message: /not a run directory/,
+  },
+  'network-corrupted': {
+    setup: (d) => ({ argv: ['evaluate', brokenNetwork(d, (s) => writeFileSync(join(s, 'network.json'), '{"format": "whetstone-snn", "lay'))], names: 'network.json' }),
+    message: /JSON/,
+  },
+  'network-weights-truncated': {
+    setup: (d) => ({
+      argv: ['evaluate', brokenNetwork(d, (s) => truncateSync(join(s, 'weights.bin'), statSync(join(s, 'weights.bin')).size - 4))],
+      names: 'weights.bin',
+    }),
+    message: /bytes|truncated|short/i,
+  },
+  'out-is-file': {
+    setup: (d) => {
+      writeFileSync(join(d, 'out'), 'a file');
+      return { argv: ['train', yaml(d, 'name: x\n'), '--out', join(d, 'out'), '--limit', '100'], names: 'out' };
+    },
+    message: /not a directory|exists/i,
+  },
+  'out-unwritable': {
+    setup: (d) => {
+      // As root, permissions do not stop a write: use a read-only file system then.
+      const rootUser = process.getuid?.() === 0;
+      let out = '/sys/whetstone-test-out';
+      if (!rootUser) {
+        mkdirSync(join(d, 'ro'), { mode: 0o555 });
+        out = join(d, 'ro', 'out');
+      }
+      return { argv: ['train', yaml(d, 'name: x\n'), '--out', out, '--limit', '100'], names: out };
+    },
+    message: /read-only|permission|not permitted|cannot/i,
+  },
+};
+
+function documentedIds(): string[] {
+  const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
+  return [...doc.matchAll(/^\| `([a-z0-9-]+)` \|/gm)].map((m) => m[1]!);
+}
+
+describe('docs/errors.md', () => {
+  it('has a test for every row and a row for every test', () => {
+    expect(documentedIds().sort()).toEqual(Object.keys(CASES).sort());
+  });
+});
+
+describe('hostile inputs: one line naming the file, exit 2, no stack trace, nothing half-written', () => {
+  for (const [id, c] of Object.entries(CASES)) {
+    it(id, async () => {
+      const dir = mkdtempSync(join(root, `${id}-`));
+      const { argv, names, watch } = c.setup(dir);
+      const before = watch ? snapshot(watch) : undefined;
+      const r = await cli(argv, {}, dir);
+      expect(r.code, r.stderr).toBe(2);
+      const lines = r.stderr.split('\n').filter((l) => /^error /.test(l));
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toContain(names);
+      expect(lines[0]).toMatch(c.message);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+      expect(r.stderr).not.toMatch(/unexpected failure|bug in whetstone/);
+      expect(r.stdout).toBe('');
+      // Nothing written: no run directory for a run that could not start, no file of a run changed.
+      const out = join(dir, 'out');
+      expect(existsSync(out) && statSync(out).isDirectory() ? readdirSync(out) : []).toEqual([]);
+      if (watch) expect(snapshot(watch)).toEqual(before);
+    });
+  }
+});
