@@ -240,6 +240,17 @@ const CASES: Record<string, Case> = {
     },
     message: /truncated|bytes|short/i,
   },
+  'model-shard-escape': {
+    setup: (d) => {
+      const r = brokenRun(d, (c) =>
+        editJson(checkpointModel(c), (m) => {
+          m.weightsManifest[0].paths = ['../../../config.yaml'];
+        }),
+      );
+      return { argv: ['train', '--resume', r], names: 'model.json', watch: r };
+    },
+    message: /outside the model's directory/,
+  },
   'resume-not-a-run': {
     setup: (d) => {
       mkdirSync(join(d, 'notarun'));
@@ -257,6 +268,13 @@ const CASES: Record<string, Case> = {
       names: 'weights.bin',
     }),
     message: /bytes|truncated|short/i,
+  },
+  'network-weights-escape': {
+    setup: (d) => ({
+      argv: ['evaluate', brokenNetwork(d, (s) => editJson(join(s, 'network.json'), (n) => (n.weights.file = '../../tiny.yaml')))],
+      names: 'network.json',
+    }),
+    message: /weights|outside|directory/i,
   },
   'out-is-file': {
     setup: (d) => {
