@@ -102,7 +102,12 @@ export async function exportRun(sourcePath: string, options: ExportOptions): Pro
   const located = await locateNetwork(resolve(cwd, sourcePath));
   const original = located.network;
   // Refuse what the target cannot represent before loading data or writing anything.
-  target.check(original, { neuron, weightBits });
+  try {
+    target.check(original, { neuron, weightBits });
+  } catch (e) {
+    if (e instanceof InputError && !e.message.startsWith(located.source)) throw new InputError(`${located.source}: ${e.message}`, e.hint);
+    throw e;
+  }
 
   const outDir = resolve(
     cwd,
