@@ -13,7 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetSpecFromConfig } from '../src/config/dataset-spec.js';
 import { loadExperiment } from '../src/config/loader.js';
@@ -261,5 +261,22 @@ describe('JSON and the command', () => {
     const d = await cli(['export', join(dir, 'cnn', 'network.json'), '--target', 'spinnaker']);
     expect(d.code).toBe(2);
     expect(d.stderr).toMatch(/needs test images and this network is not inside a run directory/);
+  });
+});
+
+describe('framework-free', () => {
+  it('no module statically reachable from src/export/index.ts imports tfjs or the backend', () => {
+    const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g;
+    const graph = new Map<string, string[]>();
+    const visit = (file: string) => {
+      if (graph.has(file)) return;
+      const specifiers = [...readFileSync(file, 'utf8').matchAll(IMPORT)].map((m) => (m[1] ?? m[2])!);
+      graph.set(file, specifiers);
+      for (const spec of specifiers) if (spec.startsWith('.')) visit(resolve(dirname(file), spec).replace(/\.js$/, '.ts'));
+    };
+    visit(join(HERE, '..', 'src', 'export', 'index.ts'));
+    expect([...graph.keys()].some((f) => f.endsWith('export/nir.ts'))).toBe(true);
+    const offenders = [...graph].filter(([file, specs]) => specs.some((x) => x.startsWith('@tensorflow') || /backend\/(tf|index)\.js$|model\/tf\.js$/.test(x)) || /from-tfjs\.ts$/.test(file));
+    expect(offenders.map(([f]) => f)).toEqual([]);
   });
 });
