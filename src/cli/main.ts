@@ -83,13 +83,20 @@ const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'export',
-    args: '<run-dir>',
-    description: 'export the spiking network to a neuromorphic platform',
+    args: '<run-dir|network.json>',
+    description: 'export the spiking network to a neuromorphic platform (NIR, SpiNNaker/PyNN, Loihi/Lava, JSON)',
     options: (c) =>
       c
         .addOption(new Option('--target <target>', 'export target').choices(['nir', 'spinnaker', 'loihi', 'json']).makeOptionMandatory())
-        .option('--out <dir>', 'output directory'),
-    load: async () => (await import('./commands/pending.js')).pending('export'),
+        .option('--out <dir>', 'output directory (default: <run>/export/<target>)')
+        .addOption(new Option('--neuron <kind>', 'NIR neuron: threshold (faithful) or if').choices(['threshold', 'if']))
+        .addOption(new Option('--simulator <name>', "SpiNNaker script's default PyNN backend (default: spiNNaker)").choices(['spiNNaker', 'brian2', 'nest']))
+        .option('--weight-bits <n>', 'quantize weights to N-bit signed levels per layer first (reports the accuracy)', positiveInt)
+        .option('--data <dataset-or-config>', "test images: dataset name or experiment YAML (default: the run's)")
+        .option('--limit <n>', 'use only the first N test images for accuracies', positiveInt)
+        .option('--samples <n>', 'test samples a generated script carries (default: 100)', positiveInt)
+        .option('--json', 'print the result as one JSON object on stdout'),
+    load: async () => (await import('./commands/export.js')).run,
   },
   {
     name: 'report',

@@ -101,6 +101,11 @@ const networkJson = z.strictObject({
 });
 
 export type NetworkJson = z.output<typeof networkJson>;
+
+/** JSON Schema (draft 2020-12) of network.json, generated from the same zod schema the loader checks. */
+export function networkJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(networkJson, { io: 'input' }) as Record<string, unknown>;
+}
 type TensorRef = z.output<typeof tensorRef>;
 
 // ───────────────────────── writing ─────────────────────────

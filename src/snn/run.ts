@@ -38,7 +38,7 @@ export interface RunEvaluation {
   readonly runDir: string | null;
 }
 
-interface Located {
+export interface Located {
   network: SpikingNetwork;
   source: string;
   runDir: string | null;
@@ -46,7 +46,8 @@ interface Located {
 
 const isRunDir = (dir: string) => existsSync(join(dir, 'config.yaml'));
 
-async function locateNetwork(target: string, onConvert?: (dir: string) => void): Promise<Located> {
+/** Finds the spiking network of a run directory, artifact directory or network.json (shared with `whetstone export`). */
+export async function locateNetwork(target: string, onConvert?: (dir: string) => void): Promise<Located> {
   let st;
   try {
     st = statSync(target);
@@ -75,7 +76,8 @@ async function locateNetwork(target: string, onConvert?: (dir: string) => void):
   throw new InputError(`${target}: not a run directory or spiking network (no ${RUN_SNN_DIR}/${NETWORK_FILE}, ${NETWORK_FILE} or model/model.json)`);
 }
 
-async function loadData(options: EvaluateRunOptions, runDir: string | null, cwd: string): Promise<Dataset> {
+/** The test split to evaluate on: --data, else the run's own dataset (shared with `whetstone export`). */
+export async function loadData(options: Pick<EvaluateRunOptions, 'data' | 'limit'>, runDir: string | null, cwd: string): Promise<Dataset> {
   const data = options.data;
   let spec;
   if (data !== undefined) {
