@@ -33,12 +33,14 @@ export interface ComparedRun {
   images_per_second: number | null;
 }
 
-export function compareRuns(dirs: readonly string[]): ComparedRun[] {
+/** Reads each run's figures; `shown` names the directories in messages (as the user typed them). */
+export function compareRuns(dirs: readonly string[], shown: readonly string[] = dirs): ComparedRun[] {
   if (dirs.length === 0) throw new InputError('compare needs at least one run directory');
-  return dirs.map((shown) => {
-    const run = readRun(shown);
+  return dirs.map((dir, i) => {
+    const name = shown[i] ?? dir;
+    const run = readRun(dir, name);
     const s = run.summary;
-    if (s === null) throw new InputError(`${shown}: the run has not ended (no summary.json)`, `finish it with: whetstone train --resume ${shown}`);
+    if (s === null) throw new InputError(`${name}: the run has not ended (no summary.json)`, `finish it with: whetstone train --resume ${name}`);
     const energy = run.evaluation === null ? null : Object.fromEntries(run.evaluation.energy.rows.map((r) => [r.platform, r.joules_per_inference]));
     return {
       run_dir: run.dir,

@@ -28,7 +28,9 @@ export interface SharpnessTrace {
 }
 
 /** Drops the points in the middle of straight segments (a 400-batch ramp needs only its two ends). */
-function thin(points: readonly { x: number; y: number }[]): { x: number; y: number }[] {
+function thin(all: readonly { x: number; y: number }[]): { x: number; y: number }[] {
+  // The last batch of an epoch and the epoch's end can be the same point.
+  const points = all.filter((p, i) => i === 0 || Math.abs(all[i - 1]!.x - p.x) >= 1e-9 || all[i - 1]!.y !== p.y);
   const kept: { x: number; y: number }[] = [];
   for (let i = 0; i < points.length; i++) {
     const p = points[i]!;
@@ -40,7 +42,7 @@ function thin(points: readonly { x: number; y: number }[]): { x: number; y: numb
     }
     const dx1 = p.x - prev.x;
     const dx2 = next.x - p.x;
-    const straight = dx1 > 0 && dx2 > 0 && Math.abs((p.y - prev.y) / dx1 - (next.y - p.y) / dx2) < 1e-9;
+    const straight = dx1 > 1e-9 && dx2 > 1e-9 && Math.abs((p.y - prev.y) / dx1 - (next.y - p.y) / dx2) < 1e-6;
     if (!straight) kept.push(p);
   }
   return kept;
@@ -85,7 +87,7 @@ function replay(config: ExperimentConfig, metrics: readonly EpochRecord[], layer
       const y = r.values[l]!;
       if (prev !== undefined && prev.values[l] !== y) {
         const before = r.x - 1 / batchesPerEpoch;
-        if (before > prev.x) series.push({ x: before, y: prev.values[l]! });
+        if (before > prev.x + 1e-9) series.push({ x: before, y: prev.values[l]! });
       }
       series.push({ x: r.x, y });
     });
