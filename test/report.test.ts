@@ -252,6 +252,16 @@ describe('bad run directories: one line, exit 2, nothing written', () => {
   });
 });
 
+describe('docs/report.md', () => {
+  it('documents every summary.json key and every compare --json key', async () => {
+    const { SUMMARY_KEYS } = await import('../src/train/pipeline.js');
+    const doc = readFileSync(join(root, 'docs/report.md'), 'utf8');
+    for (const key of SUMMARY_KEYS) expect(doc, key).toContain(`\`${key}\``);
+    const [run] = (await import('../src/report/index.js')).compareRuns([FIXTURE]);
+    for (const key of Object.keys(run!)) expect(doc, key).toContain(`\`${key}\``);
+  });
+});
+
 describe('the report needs no tfjs', () => {
   it('no module statically reachable from src/report/index.ts imports tfjs, the backend or the model', () => {
     const IMPORT = /^\s*import\s+(?!type\b)[^'"]*?from\s+'([^']+)'|^\s*export\s+(?!type\b)[^'"]*?from\s+'([^']+)'/gm;
