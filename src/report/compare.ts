@@ -20,12 +20,13 @@ export interface ComparedRun {
   unsharpened_accuracy: number | null;
   spiking_accuracy: number | null;
   accuracy_drop: number | null;
+  /** The simulator's figures are null for a run made before train wrote snn/. */
   simulator_accuracy: number | null;
-  agrees_with_tfjs: boolean;
-  neurons: number;
-  spikes_per_inference: number;
-  synaptic_events_per_inference: number;
-  ann_macs_per_inference: number;
+  agrees_with_tfjs: boolean | null;
+  neurons: number | null;
+  spikes_per_inference: number | null;
+  synaptic_events_per_inference: number | null;
+  ann_macs_per_inference: number | null;
   events_per_mac: number | null;
   /** Estimated joules per inference by platform (evaluation.json's energy rows); null without evaluation.json. */
   energy_per_inference: Record<string, number> | null;
@@ -53,13 +54,13 @@ export function compareRuns(dirs: readonly string[], shown: readonly string[] = 
       unsharpened_accuracy: s.unsharpened_accuracy,
       spiking_accuracy: s.spiking_accuracy,
       accuracy_drop: s.accuracy_drop,
-      simulator_accuracy: s.snn.accuracy,
-      agrees_with_tfjs: s.snn.agrees_with_tfjs,
-      neurons: s.snn.neurons,
-      spikes_per_inference: s.snn.spikes_per_inference,
-      synaptic_events_per_inference: s.snn.synaptic_events_per_inference,
-      ann_macs_per_inference: s.snn.ann_macs_per_inference,
-      events_per_mac: s.snn.ann_macs_per_inference > 0 ? s.snn.synaptic_events_per_inference / s.snn.ann_macs_per_inference : null,
+      simulator_accuracy: s.snn?.accuracy ?? null,
+      agrees_with_tfjs: s.snn?.agrees_with_tfjs ?? null,
+      neurons: s.snn?.neurons ?? null,
+      spikes_per_inference: s.snn?.spikes_per_inference ?? null,
+      synaptic_events_per_inference: s.snn?.synaptic_events_per_inference ?? null,
+      ann_macs_per_inference: s.snn?.ann_macs_per_inference ?? null,
+      events_per_mac: s.snn !== undefined && s.snn.ann_macs_per_inference > 0 ? s.snn.synaptic_events_per_inference / s.snn.ann_macs_per_inference : null,
       energy_per_inference: energy,
       train_seconds: s.train_seconds,
       images_per_second: s.images_per_second,
@@ -80,7 +81,7 @@ export function compareTable(runs: readonly ComparedRun[]): Table {
       pct(r.unsharpened_accuracy),
       pct(r.spiking_accuracy),
       pp(r.accuracy_drop),
-      `${pct(r.simulator_accuracy)}${r.agrees_with_tfjs ? '' : ' (differs)'}`,
+      `${pct(r.simulator_accuracy)}${r.agrees_with_tfjs === false ? ' (differs)' : ''}`,
       fixed(r.spikes_per_inference),
       fixed(r.events_per_mac, 3),
       r.energy_per_inference?.[TABLE_ENERGY_PLATFORM] === undefined ? 'n/a' : joules(r.energy_per_inference[TABLE_ENERGY_PLATFORM]),

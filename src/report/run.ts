@@ -71,15 +71,18 @@ const summarySchema = z.object({
   wall_seconds: num,
   train_seconds: num,
   images_per_second: numOrNull,
-  snn: z.object({
-    accuracy: numOrNull,
-    agrees_with_tfjs: z.boolean(),
-    neurons: num,
-    spikes_per_inference: num,
-    synaptic_events_per_inference: num,
-    ann_macs_per_inference: num,
-    latency_steps: num,
-  }),
+  // Absent in runs made before train wrote the spiking artifact (snn/).
+  snn: z
+    .object({
+      accuracy: numOrNull,
+      agrees_with_tfjs: z.boolean(),
+      neurons: num,
+      spikes_per_inference: num,
+      synaptic_events_per_inference: num,
+      ann_macs_per_inference: num,
+      latency_steps: num,
+    })
+    .optional(),
 });
 
 const layerSchema = z.object({

@@ -80,15 +80,13 @@ function replay(config: ExperimentConfig, metrics: readonly EpochRecord[], layer
   }
   const points: SharpnessPoint[] = [];
   for (let l = 0; l < layers; l++) {
-    // Sharpness holds between changes: add the point just before each change so the line steps, not slopes.
+    // Sharpness holds between changes: a value held for longer than one batch ends in a vertical step
+    // at the batch after which it changed, so the line steps rather than slopes.
     const series: { x: number; y: number }[] = [];
     raw.forEach((r, i) => {
       const prev = raw[i - 1];
       const y = r.values[l]!;
-      if (prev !== undefined && prev.values[l] !== y) {
-        const before = r.x - 1 / batchesPerEpoch;
-        if (before > prev.x + 1e-9) series.push({ x: before, y: prev.values[l]! });
-      }
+      if (prev !== undefined && prev.values[l] !== y && r.x - prev.x > 1 / batchesPerEpoch + 1e-9) series.push({ x: r.x, y: prev.values[l]! });
       series.push({ x: r.x, y });
     });
     for (const p of thin(series)) points.push({ layer: l, epoch: p.x, sharpness: p.y });
