@@ -202,6 +202,23 @@ describe('report.md of a recorded ci-smoke run (golden)', () => {
   });
 });
 
+describe('a run made before train wrote snn/ (summary.json without snn, no evaluation.json)', () => {
+  it('renders and compares, with the simulator figures n/a', async () => {
+    const dir = fixtureCopy('old');
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    delete summary.snn;
+    writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary));
+    rmSync(join(dir, 'evaluation.json'));
+    const r = await cli(['report', dir]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('| spiking (tfjs) | 87.20% | 1,000 |');
+    const compare = await cli(['compare', dir, '--json']);
+    expect(compare.code).toBe(0);
+    expect(JSON.parse(compare.stdout)[0]).toMatchObject({ spiking_accuracy: 0.872, simulator_accuracy: null, agrees_with_tfjs: null, energy_per_inference: null });
+  });
+});
+
 describe('bad run directories: one line, exit 2, nothing written', () => {
   const oneLineError = (stderr: string) => {
     const lines = stderr.trim().split('\n');
