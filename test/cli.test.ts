@@ -44,7 +44,7 @@ describe('CLI conventions', () => {
   });
 
   it('commands not built yet say so and exit 1', async () => {
-    for (const argv of [['report', 'runs/x']]) {
+    for (const argv of [['sharpen', 'model.json', '--data', 'mnist']]) {
       const r = await cli(argv);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/is not implemented yet/);

@@ -101,8 +101,15 @@ const COMMANDS: CommandSpec[] = [
   {
     name: 'report',
     args: '<run-dir>',
-    description: 'render the run report (HTML, Markdown, JSON)',
-    load: async () => (await import('./commands/pending.js')).pending('report'),
+    description: 're-render the run report: report.html (charts), report.md (tables)',
+    load: async () => (await import('./commands/report.js')).run,
+  },
+  {
+    name: 'compare',
+    args: '<run-dir...>',
+    description: "print the runs' key figures side by side",
+    options: (c) => c.option('--json', 'print one JSON array on stdout, one object per run'),
+    load: async () => (await import('./commands/compare.js')).run,
   },
   {
     name: 'validate',

@@ -57,6 +57,8 @@ export interface TrainEvents {
   onBatch?(p: BatchProgress): void;
   onEpoch?(m: EpochMetrics): void;
   onPhase?(text: string): void;
+  /** The run directory is complete (summary.json written), also when sharpening did not finish: e.g. render the report. */
+  onWritten?(runDir: string): Promise<void> | void;
 }
 
 export interface StartInfo {
@@ -320,6 +322,7 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
   writeJsonAtomic(join(runDir, 'metadata.json'), metadata);
   model.dispose();
   spiking.dispose();
+  await events.onWritten?.(runDir);
 
   if (!loop.finished) {
     throw new RuntimeFailure(

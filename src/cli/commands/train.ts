@@ -6,7 +6,8 @@ import { parseOverride } from '../../config/loader.js';
 import { InputError } from '../../errors.js';
 import { checkGates, GateFailedError, parseGates, SUMMARY_KEYS, trainExperiment, type EpochMetrics, type TrainSummary } from '../../train/index.js';
 import type { CommandContext } from '../context.js';
-import type { Status } from '../output.js';
+import type { Output, Status } from '../output.js';
+import { oneLine } from '../../util/fs-errors.js';
 import { epochLine, ProgressBar } from '../progress.js';
 
 interface TrainFlags {
@@ -30,6 +31,20 @@ export function summaryLines(s: TrainSummary, runDir: string): string[] {
     `simulator   ${pct(s.snn.accuracy)}, ${s.snn.agrees_with_tfjs ? 'the same class as tfjs for every image' : 'DIFFERS from tfjs on some images'}; ${Math.round(s.snn.synaptic_events_per_inference).toLocaleString('en-US')} synaptic events vs ${Math.round(s.snn.ann_macs_per_inference).toLocaleString('en-US')} ANN MACs per image`,
     `time        ${s.wall_seconds.toFixed(1)} s (${Math.round(s.images_per_second)} images/s training on ${s.backend})`,
   ];
+}
+
+/**
+ * Renders the run's report after training. A report that cannot be written must not cost the trained
+ * run: it is a warning on stderr with the command to retry, never an error. Returns report.html's path.
+ */
+export async function reportAfterTraining(runDir: string, out: Output): Promise<string | null> {
+  try {
+    const { writeReport } = await import('../../report/index.js');
+    return (await writeReport(runDir)).html;
+  } catch (e) {
+    out.warn(`the report was not written (${oneLine(e)}); the run itself is complete. Retry with: whetstone report ${runDir}`);
+    return null;
+  }
 }
 
 export async function run(args: string[], flags: TrainFlags, ctx: CommandContext): Promise<void> {
@@ -56,6 +71,7 @@ export async function run(args: string[], flags: TrainFlags, ctx: CommandContext
     status = undefined;
   };
   let lastPhase = '';
+  let reportPath: string | null = null;
   try {
     const result = await trainExperiment(
       configPath,
@@ -93,9 +109,16 @@ export async function run(args: string[], flags: TrainFlags, ctx: CommandContext
           lastPhase = text;
           status = out.status(text);
         },
+        onWritten: async (dir) => {
+          endStatus();
+          lastPhase = 'writing the report';
+          status = out.status(lastPhase);
+          reportPath = await reportAfterTraining(dir, out);
+        },
       },
     );
     endStatus();
+    if (reportPath !== null) out.info(`report: ${reportPath}`);
     if (flags.json) out.result(JSON.stringify({ run_dir: result.runDir, ...result.summary }));
     else for (const line of summaryLines(result.summary, result.runDir)) out.result(line);
     const failed = checkGates(gates, result.summary).filter((r) => !r.passed);
