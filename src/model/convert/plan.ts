@@ -95,6 +95,13 @@ function layerActivation(layer: SourceLayer): string {
     }
     case 'Softmax':
       return 'softmax';
+    case 'LeakyReLU':
+      return 'leaky_relu';
+    case 'ThresholdedReLU':
+      return 'thresholded_relu';
+    case 'PReLU':
+    case 'ELU':
+      return layer.className.toLowerCase();
     default:
       return c.activation === undefined ? layer.className.toLowerCase() : activationName(c.activation);
   }
@@ -218,10 +225,15 @@ export function planConversion(source: SourceModel, target: PlanTarget): { plan?
   let pending: { layer: SourceLayer; direct: boolean; scaleAt: string } | undefined;
   let averageWaiting: SourceLayer | undefined;
   let seenLinear = false;
+  // After a refused layer the shapes that follow are unknown: report no shape problems from there on.
+  let shapeKnown = problems.length === 0;
+  const shapeProblem = (layer: { name: string; className: string }, message: string) => {
+    if (shapeKnown) problem(layer, message);
+  };
   const spikingSteps: Extract<PlanStep, { op: 'spiking' }>[] = [];
   const needsImage = (layer: SourceLayer) => {
     if (shape.length !== 3) {
-      problem(layer, `needs an image input but gets a flat vector of ${shape[0]}`);
+      shapeProblem(layer, `needs an image input but gets a flat vector of ${shape[0]}`);
       return false;
     }
     return true;
@@ -246,6 +258,7 @@ export function planConversion(source: SourceModel, target: PlanTarget): { plan?
     const c = layer.config;
     if (classProblem(layer) !== undefined) {
       pending = undefined;
+      shapeKnown = false;
       continue;
     }
     if (averageWaiting !== undefined && !['Flatten', 'Dropout', 'Dense'].includes(layer.className)) {
@@ -263,11 +276,11 @@ export function planConversion(source: SourceModel, target: PlanTarget): { plan?
           const s = pairOf(c.strides, 1);
           const h = windowOut(shape[0]!, k[0], s[0], c.padding);
           const w = windowOut(shape[1]!, k[1], s[1], c.padding);
-          if (h < 1 || w < 1) problem(layer, `a ${k[0]}×${k[1]} kernel does not fit a ${shape[0]}×${shape[1]} input`);
+          if (h < 1 || w < 1) shapeProblem(layer, `a ${k[0]}×${k[1]} kernel does not fit a ${shape[0]}×${shape[1]} input`);
           shape = [h, w, Number(c.filters)];
           layers.push({ type: 'conv2d', filters: Number(c.filters), kernel_size: k, strides: s, padding: c.padding === 'same' ? 'same' : 'valid', use_bias: c.use_bias !== false });
         } else {
-          if (shape.length !== 1) problem(layer, `needs a flat input but gets ${shape.join('×')}; add Flatten before it`);
+          if (shape.length !== 1) shapeProblem(layer, `needs a flat input but gets ${shape.join('×')}; add Flatten before it`);
           shape = [Number(c.units)];
           layers.push({ type: 'dense', units: Number(c.units), use_bias: c.use_bias !== false });
         }
@@ -322,7 +335,7 @@ export function planConversion(source: SourceModel, target: PlanTarget): { plan?
         const s = c.strides === null || c.strides === undefined ? p : pairOf(c.strides, 1);
         const h = windowOut(shape[0]!, p[0], s[0], c.padding);
         const w = windowOut(shape[1]!, p[1], s[1], c.padding);
-        if (h < 1 || w < 1) problem(layer, `a ${p[0]}×${p[1]} window does not fit a ${shape[0]}×${shape[1]} input`);
+        if (h < 1 || w < 1) shapeProblem(layer, `a ${p[0]}×${p[1]} window does not fit a ${shape[0]}×${shape[1]} input`);
         shape = [h, w, shape[2]!];
         steps.push({ op: 'copy', source: layer });
         layers.push({ type: max ? 'max_pool2d' : 'avg_pool2d', pool_size: p, strides: s, padding: c.padding === 'same' ? 'same' : 'valid' });
@@ -362,7 +375,7 @@ export function planConversion(source: SourceModel, target: PlanTarget): { plan?
     }
   }
   if (pending !== undefined) problem(pending.layer, `has no activation before the classifier ${head.name}: two linear layers in a row have no spiking equivalent`);
-  if (shape.length !== 1) problem(head, `needs a flat input but gets ${shape.join('×')}; add Flatten before it`);
+  if (shape.length !== 1) shapeProblem(head, `needs a flat input but gets ${shape.join('×')}; add Flatten before it`);
   if (problems.length > 0) return { problems };
   return {
     plan: { steps, head: { source: head, inputUnits: shape[0]! }, outputActivation: spikingSteps.at(-1)?.activation ?? 'brelu', layers },
