@@ -2,7 +2,6 @@
  * Typed errors. Exactly one place (src/cli/exit.ts) maps them to exit codes and messages:
  * - `InputError`  — the user's input is wrong (bad config, bad file, bad flag): exit 2, one line.
  * - `RuntimeFailure` — the job ran but failed (e.g. sharpening did not finish): exit 1.
- * - `NotImplementedError` — the command exists but is not built yet: exit 1.
  * Anything else is a bug: exit 1 with a short message and where to report it.
  */
 export class WhetstoneError extends Error {
@@ -29,13 +28,6 @@ export class InputError extends WhetstoneError {
 export class RuntimeFailure extends WhetstoneError {
   constructor(message: string, hint?: string) {
     super(message, 1, hint);
-  }
-}
-
-/** A registered command whose implementation has not landed yet. Exit code 1. */
-export class NotImplementedError extends WhetstoneError {
-  constructor(what: string) {
-    super(`${what} is not implemented yet`, 1);
   }
 }
 

@@ -43,15 +43,6 @@ describe('CLI conventions', () => {
     expect(r.stderr).toContain('Usage: whetstone');
   });
 
-  it('commands not built yet say so and exit 1', async () => {
-    for (const argv of [['sharpen', 'model.json', '--data', 'mnist']]) {
-      const r = await cli(argv);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/is not implemented yet/);
-      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
-    }
-  });
-
   it('an unknown backend name is a usage error listing the valid ones', async () => {
     const r = await cli(['train', 'configs/ci-smoke.yaml', '--backend', 'gpu']);
     expect(r.code).toBe(2);

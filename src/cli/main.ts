@@ -63,11 +63,15 @@ const COMMANDS: CommandSpec[] = [
     description: 'cross-train an existing tfjs/Keras model into a spiking network',
     options: (c) =>
       c
-        .requiredOption('--data <dataset-or-config>', 'dataset name or experiment YAML')
-        .addOption(backendOption())
+        .requiredOption('--data <dataset-or-config>', 'dataset name, or experiment YAML (its dataset, training and sharpening sections)')
+        .addOption(new Option('--schedule <name>', 'sharpening schedule, with sharpen defaults (see docs/sharpen.md)').choices(['scheduled', 'simple', 'adaptive']))
         .option('--epochs <n>', 'maximum epochs', positiveInt)
-        .option('--out <dir>', 'parent directory for the run directory'),
-    load: async () => (await import('./commands/pending.js')).pending('sharpen'),
+        .option('--key-width <n>', 'output neurons per class (n of the n-hot key)', positiveInt)
+        .option('--out <dir>', 'parent directory for the run directory')
+        .addOption(backendOption())
+        .option('--limit <n>', 'use only the first N images of each split', positiveInt)
+        .option('--json', 'print the summary as one JSON object on stdout (and nothing else there)'),
+    load: async () => (await import('./commands/sharpen.js')).run,
   },
   {
     name: 'evaluate',

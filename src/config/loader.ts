@@ -58,6 +58,14 @@ export function formatProblem(p: ConfigProblem): string {
   return p.path === '' ? `${where} ${p.message}` : `${where} ${p.path}: ${p.message}`;
 }
 
+export interface ParseOptions {
+  /**
+   * The network is given separately (`whetstone sharpen`): the file may omit `model` or
+   * `model.layers`; the resolved config then holds a placeholder `[{type: flatten}]` there.
+   */
+  readonly modelGiven?: boolean;
+}
+
 /** Config files larger than this are refused before parsing: no real experiment is that long. */
 const MAX_CONFIG_BYTES = 1 << 20;
 
@@ -72,6 +80,7 @@ export function parseExperiment(
   file: string,
   baseDir: string = dirname(resolve(file)),
   overrides: readonly ConfigOverride[] = [],
+  options: ParseOptions = {},
 ): ConfigResult {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
@@ -114,6 +123,13 @@ export function parseExperiment(
     return { warnings: [], errors: [problem([], 'must be a mapping of sections (dataset, model, training, sharpening)', doc.contents?.range?.[0])] };
   }
 
+  if (options.modelGiven === true) {
+    // The network comes from elsewhere (`sharpen`): model.layers may be left out; a placeholder stands in.
+    const model = (data as Record<string, unknown>).model;
+    if (model === undefined || model === null || (typeof model === 'object' && !Array.isArray(model) && !('layers' in model))) {
+      data = { ...data, model: { ...(model ?? {}), layers: [{ type: 'flatten' }] } };
+    }
+  }
   const parsed = experimentSchema.safeParse(data);
   if (!parsed.success) {
     const errors = parsed.error.issues.flatMap((issue) => issueProblems(issue, data, doc, problem));
@@ -129,7 +145,7 @@ export function parseExperiment(
  * Reads and validates a config file. Never throws for bad content; throws InputError if unreadable.
  * `shown` is how the file is named in messages (the path as the user typed it).
  */
-export function loadExperimentFile(path: string, shown: string = path, overrides: readonly ConfigOverride[] = []): ConfigResult {
+export function loadExperimentFile(path: string, shown: string = path, overrides: readonly ConfigOverride[] = [], options: ParseOptions = {}): ConfigResult {
   let size: number;
   try {
     const st = statSync(path);
@@ -148,7 +164,7 @@ export function loadExperimentFile(path: string, shown: string = path, overrides
   } catch (e) {
     throw new InputError(`${shown}: cannot read config (${describeFsError(e)})`);
   }
-  const result = parseExperiment(text, shown, dirname(resolve(path)), overrides);
+  const result = parseExperiment(text, shown, dirname(resolve(path)), overrides, options);
   if (result.config === undefined || result.config.name !== undefined) return result;
   // The file name names the experiment unless the config does.
   const name = basename(path, extname(path)).replace(/[^A-Za-z0-9._-]/g, '-');
@@ -160,8 +176,9 @@ export function loadExperiment(
   path: string,
   shown: string = path,
   overrides: readonly ConfigOverride[] = [],
+  options: ParseOptions = {},
 ): { config: ExperimentConfig; warnings: readonly ConfigProblem[] } {
-  const result = loadExperimentFile(path, shown, overrides);
+  const result = loadExperimentFile(path, shown, overrides, options);
   if (result.config === undefined) {
     throw new InputError(result.errors.map(formatProblem).join('\n'));
   }

@@ -19,6 +19,25 @@ export interface RunMetadata {
   started_at: string;
   ended_at?: string;
   resumed_at?: string[];
+  /** `sharpen` runs: the model the run started from (kept across `--resume`). */
+  source_model?: SourceModelInfo;
+}
+
+/** What `sharpen` records about the network it cross-trained. */
+export interface SourceModelInfo {
+  /** The model.json, as given. */
+  path: string;
+  /** keras: the tensorflowjs converter's output; tfjs: tfjs's own model.save. */
+  format: 'keras' | 'tfjs';
+  class_name: string;
+  parameters: number;
+  /** Test accuracy of the source model as it was (analog input, its own activations). */
+  accuracy: number;
+  /** Test accuracy of the rewritten network before fine-tuning (smooth activations). */
+  converted_accuracy: number;
+  /** How each layer was mapped: source layer → Whetstone layer(s). */
+  layers: { source: string; class_name: string; became: string[] }[];
+  calibration: unknown;
 }
 
 export function collectMetadata(backend: BackendInfo, seed: number, command: readonly string[]): RunMetadata {

@@ -95,6 +95,10 @@ export interface TrainSummary {
   train_seconds: number;
   images_per_second: number;
   /** The spiking network run in the event-driven simulator on the test split (snn/ in the run directory). */
+  /** `sharpen` runs only: test accuracy of the source model, before it was rewritten. */
+  original_accuracy?: number;
+  /** `sharpen` runs only: the model.json the run started from. */
+  source_model?: string;
   snn: {
     accuracy: number;
     /** Simulator and tfjs model predict the same class for every test image. */
@@ -112,7 +116,7 @@ const TOP_KEYS: Record<Exclude<keyof TrainSummary, 'snn'>, true> = {
   experiment: true, dataset: true, backend: true, seed: true, epochs: true, max_epochs: true,
   sharpening_finished: true, unsharpened_accuracy: true, spiking_accuracy: true, accuracy_drop: true,
   final_val_accuracy: true, final_spiking_val_accuracy: true, train_images: true, test_images: true,
-  wall_seconds: true, train_seconds: true, images_per_second: true,
+  wall_seconds: true, train_seconds: true, images_per_second: true, original_accuracy: true, source_model: true,
 };
 const SNN_KEYS: Record<keyof TrainSummary['snn'], true> = {
   accuracy: true, agrees_with_tfjs: true, neurons: true, spikes_per_inference: true,
@@ -174,7 +178,7 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
   const data = await loadData(config);
 
   let model: tf.LayersModel;
-  let spikingLayers: SpikingLayer[];
+  let spikingLayers: readonly SpikingLayer[];
   let state: TrainingState | undefined;
   const optimizer = createOptimizer(config.training.optimizer);
   let metadata: RunMetadata;
@@ -206,7 +210,34 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
     writeFileAtomic(join(runDir, 'metrics.jsonl'), '');
   }
   writeJsonAtomic(join(runDir, 'metadata.json'), metadata);
+  return runTraining({ startedAt, config, backend, data, model, optimizer, spikingLayers, runDir, metadata, state }, opts, events);
+}
 
+/** Everything a run needs once its model is built (or restored) and compiled, and its directory exists. */
+export interface PreparedRun {
+  /** `performance.now()` when the command started, for wall_seconds. */
+  readonly startedAt: number;
+  readonly config: ExperimentConfig;
+  readonly backend: BackendInfo;
+  readonly data: Dataset;
+  /** Compiled with `optimizer`, categorical cross-entropy and accuracy. */
+  readonly model: tf.LayersModel;
+  readonly optimizer: tf.Optimizer;
+  readonly spikingLayers: readonly SpikingLayer[];
+  readonly runDir: string;
+  /** Already written to runDir/metadata.json; `ended_at` is added at the end. */
+  readonly metadata: RunMetadata;
+  /** Where a resumed run stands. */
+  readonly state?: TrainingState;
+}
+
+/**
+ * The part of a run shared by `train` and `sharpen`: the epoch loop with sharpening and per-epoch
+ * checkpoints, then the test-split evaluation, the folded spiking model, the framework-free
+ * artifact checked against it, and summary.json. Disposes the model.
+ */
+export async function runTraining(run: PreparedRun, opts: Pick<TrainOptions, 'signal'> = {}, events: TrainEvents = {}): Promise<TrainResult> {
+  const { startedAt, config, backend, data, model, optimizer, spikingLayers, runDir, metadata, state } = run;
   const batchesPerEpoch = Math.ceil(data.train.count / config.training.batch_size);
   const schedule = createSchedule(config.sharpening, spikingLayers.length, batchesPerEpoch, state?.schedule);
   events.onStart?.({
@@ -317,6 +348,11 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
     },
     images_per_second: trainSeconds > 0 ? (data.train.count * (loop.epochsDone - (state?.epochsDone ?? 0))) / Math.max(1e-9, trainSeconds - (state?.trainSeconds ?? 0)) : 0,
   };
+  if (metadata.source_model !== undefined) {
+    // A `sharpen` run: what the network it started from scored on the same test split.
+    summary.original_accuracy = metadata.source_model.accuracy;
+    summary.source_model = metadata.source_model.path;
+  }
   writeJsonAtomic(join(runDir, 'summary.json'), summary);
   metadata.ended_at = new Date().toISOString();
   writeJsonAtomic(join(runDir, 'metadata.json'), metadata);
