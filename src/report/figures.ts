@@ -48,7 +48,13 @@ export function accuracyRows(run: RunRecord): AccuracyRow[] {
     const agreement = e.reference_agreement === null ? '' : `; the same class as tfjs for ${int(e.reference_agreement)} of ${int(e.images)} images`;
     if (e.weight_bits === null) {
       rows.push({ what: 'spiking (simulator)', accuracy: e.accuracy, images: e.images, how: `test split, event-driven simulator, snn/, float32 weights${agreement}` });
-      rows.push({ what: 'spiking, quantized weights', accuracy: null, images: null, how: "not measured in this run (whetstone evaluate <run-dir> --weight-bits 8 measures it)" });
+      const q = s?.snn?.quantized_accuracy;
+      const bits = s?.snn?.quantized_weight_bits;
+      if (q !== undefined && q !== null && bits !== undefined) {
+        rows.push({ what: `spiking, ${bits}-bit weights`, accuracy: q, images: e.images, how: `test split, event-driven simulator, weights quantized to ${bits}-bit signed levels per layer` });
+      } else {
+        rows.push({ what: 'spiking, quantized weights', accuracy: null, images: null, how: "not measured in this run (whetstone evaluate <run-dir> --weight-bits 8 measures it)" });
+      }
     } else {
       rows.push({ what: 'spiking (simulator)', accuracy: e.unquantized_accuracy, images: e.images, how: 'test split, event-driven simulator, snn/, float32 weights' });
       rows.push({ what: `spiking, ${e.weight_bits}-bit weights`, accuracy: e.accuracy, images: e.images, how: `test split, event-driven simulator, weights quantized to ${e.weight_bits}-bit signed levels per layer${agreement}` });

@@ -81,6 +81,9 @@ const summarySchema = z.object({
       synaptic_events_per_inference: num,
       ann_macs_per_inference: num,
       latency_steps: num,
+      // Absent in runs made before train measured it.
+      quantized_accuracy: numOrNull.optional(),
+      quantized_weight_bits: num.optional(),
     })
     .optional(),
 });

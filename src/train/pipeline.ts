@@ -108,6 +108,9 @@ export interface TrainSummary {
     synaptic_events_per_inference: number;
     ann_macs_per_inference: number;
     latency_steps: number;
+    /** Simulator test accuracy with weights quantized to QUANTIZED_WEIGHT_BITS-bit levels per layer (as for Loihi). */
+    quantized_accuracy: number;
+    quantized_weight_bits: number;
   };
 }
 
@@ -121,6 +124,7 @@ const TOP_KEYS: Record<Exclude<keyof TrainSummary, 'snn'>, true> = {
 const SNN_KEYS: Record<keyof TrainSummary['snn'], true> = {
   accuracy: true, agrees_with_tfjs: true, neurons: true, spikes_per_inference: true,
   synaptic_events_per_inference: true, ann_macs_per_inference: true, latency_steps: true,
+  quantized_accuracy: true, quantized_weight_bits: true,
 };
 /** Every key of summary.json, nested ones dotted (`snn.accuracy`). */
 export const SUMMARY_KEYS: readonly string[] = [...Object.keys(TOP_KEYS), ...Object.keys(SNN_KEYS).map((k) => `snn.${k}`)];
@@ -133,6 +137,8 @@ export interface TrainResult {
 }
 
 const UNSHARPENED_DIR = 'unsharpened';
+/** Every run also reports its spiking accuracy with weights quantized to this many bits. */
+export const QUANTIZED_WEIGHT_BITS = 8;
 
 function applyOverrides(config: ExperimentConfig, opts: TrainOptions): ExperimentConfig {
   let c = config;
@@ -318,6 +324,8 @@ export async function runTraining(run: PreparedRun, opts: Pick<TrainOptions, 'si
   const evaluation = evaluateSpikingNetwork(network, data.test, { dataset: config.dataset.name, reference: tfjsPredictions });
   const agrees = evaluation.reference_agreement === data.test.count;
   writeJsonAtomic(join(runDir, 'evaluation.json'), evaluation);
+  // What the network keeps on integer hardware: the same simulator, weights quantized per layer.
+  const quantized = evaluateSpikingNetwork(network, data.test, { dataset: config.dataset.name, weightBits: QUANTIZED_WEIGHT_BITS });
 
   const wallSeconds = (performance.now() - startedAt) / 1000;
   const summary: TrainSummary = {
@@ -345,6 +353,8 @@ export async function runTraining(run: PreparedRun, opts: Pick<TrainOptions, 'si
       synaptic_events_per_inference: evaluation.totals.synaptic_events_per_inference,
       ann_macs_per_inference: evaluation.totals.ann_macs_per_inference,
       latency_steps: evaluation.latency_steps,
+      quantized_accuracy: quantized.accuracy,
+      quantized_weight_bits: QUANTIZED_WEIGHT_BITS,
     },
     images_per_second: trainSeconds > 0 ? (data.train.count * (loop.epochsDone - (state?.epochsDone ?? 0))) / Math.max(1e-9, trainSeconds - (state?.trainSeconds ?? 0)) : 0,
   };
