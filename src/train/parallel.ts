@@ -209,31 +209,36 @@ class ParallelTrainer implements BatchTrainer {
     }
     const others = await Promise.all(results.map((p) => p ?? Promise.resolve(undefined)));
 
-    // Weighted means over the slices, always summed in slice order (deterministic).
+    // Weighted means over the slices, always summed in slice order (deterministic). The gradients
+    // are summed by the backend (vectorised), the small rest in JavaScript.
     const share = sizes.map((s) => s / batch.count);
-    const grads = new Float64Array(layout.gradSize);
+    const used = sizes.map((s, i) => (s > 0 ? i : -1)).filter((i) => i >= 0);
     const running = new Float64Array(this.runningSize);
     let loss = 0;
     let accuracy = 0;
-    for (let i = 0; i < this.workers; i++) {
-      if (sizes[i] === 0) continue;
+    for (const i of used) {
       const w = share[i]!;
-      const g = i === 0 ? this.ownGrads : this.grads[i]!;
-      for (let j = 0; j < g.length; j++) grads[j] = grads[j]! + w * g[j]!;
       const r = i === 0 ? ownRunning : this.running[i]!;
       for (let j = 0; j < r.length; j++) running[j] = running[j]! + w * r[j]!;
       const m = i === 0 ? own : others[i]!;
       loss += w * m.loss;
       accuracy += w * m.accuracy;
     }
-
     const unreached = new Set(own.unreached);
     const named: tf.NamedTensorMap = {};
     model.trainableWeights.forEach((wt, k) => {
       if (unreached.has(k)) return;
       const { size, shape: s } = layout.weights[layout.trainable[k]!]!;
       const off = layout.gradOffsets[k]!;
-      named[(wt.read() as tf.Variable).name] = tf.tensor(Float32Array.from(grads.subarray(off, off + size)), [...s], 'float32');
+      named[(wt.read() as tf.Variable).name] = tf.tidy(() => {
+        let sum: tf.Tensor | undefined;
+        for (const i of used) {
+          const g = (i === 0 ? this.ownGrads : this.grads[i]!).subarray(off, off + size);
+          const part = tf.mul(tf.tensor(g, [...s], 'float32'), share[i]!);
+          sum = sum === undefined ? part : tf.add(sum, part);
+        }
+        return sum!;
+      });
     });
     model.optimizer.applyGradients(named);
     tf.dispose(Object.values(named));
