@@ -49,6 +49,7 @@ const workerCounts = (list('--workers') ?? [...new Set(['1', String(cores)])]).m
 const backends = (list('--backends') ?? [...(isTfjsNodeInstalled() ? ['tfjs-node'] : []), 'wasm']) as Exclude<BackendName, 'auto'>[];
 const only = list('--only');
 const write = args.includes('--write');
+const shownArgs = args.filter((a) => a !== '--write');
 
 interface Engine {
   label: string;
@@ -182,7 +183,7 @@ async function measure(net: BenchNetwork, torch: TorchReference | undefined, tmp
 function table(rows: Row[], loadBefore: string, loadAfter: string, torchVersion: string | undefined): string {
   const out: string[] = [];
   out.push(
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${cores} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}, tfjs ${tf.version.tfjs}${torchVersion ? `, PyTorch ${torchVersion} (Debian python3-torch)` : ''}, with \`npm run bench:train${args.length > 0 ? ` -- ${args.filter((a) => a !== '--write').join(' ')}` : ''}\`. ` +
+    `Measured ${new Date().toISOString().slice(0, 10)} on ${cores} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}, tfjs ${tf.version.tfjs}${torchVersion ? `, PyTorch ${torchVersion} (Debian python3-torch)` : ''}, with \`npm run bench:train${shownArgs.length > 0 ? ` -- ${shownArgs.join(' ')}` : ''}\`. ` +
       `Median images/s of ${repeats} interleaved rounds (range in brackets), one training step per batch on a fixed batch of MNIST images. ` +
       `Ratio: tfjs ÷ PyTorch at the same number of threads. Load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}.`,
   );
