@@ -1,21 +1,24 @@
 /**
- * Training kernels for the wasm backend, built from the fast XNNPACK Conv2D it already has.
+ * Training kernels for the wasm backend, built from the fast XNNPACK Conv2D and fully-connected
+ * operators it already has (the memory-bound ones written in JavaScript are in wasm-heap-kernels.ts).
  *
  * - `Conv2DBackpropFilter` (filter gradient of conv2d) is missing from tfjs-backend-wasm 4.22;
- *   a small CNN cannot train without it. Everything else such a training step needs is there
- *   (MaxPoolGrad, AvgPoolGrad, Conv2DBackpropInput, FusedBatchNorm, Softmax, Relu, Sigmoid,
- *   ClipByValue, …; test/backend-training.test.ts checks a whole model against cpu). Still
- *   missing, and unused by our layers: DepthwiseConv2dNativeBackprop{Filter,Input} and
- *   UnsortedSegmentSum (gather's gradient).
+ *   a small CNN cannot train without it. Still missing, and unused by our layers:
+ *   DepthwiseConv2dNativeBackprop{Filter,Input} and UnsortedSegmentSum (gather's gradient).
  * - `Conv2DBackpropInput` exists, but as a plain loop that took ~40% of an MNIST-sized CNN's
- *   training step. For stride 1 (nearly all of our convolutions) it is a convolution of dy with
- *   the flipped filter, which XNNPACK does ~9x faster; other cases go to the original kernel.
+ *   training step. It is a convolution of dy with the flipped filter, which XNNPACK does ~9x
+ *   faster: directly for stride 1, and for strides > 1 after dilating dy (inserting s−1 zeros
+ *   between its rows and columns). NCHW goes to the original kernel.
+ * - `BatchMatMul` runs XNNPACK only without transposes; a dense layer's two gradients
+ *   (dy·Wᵀ and xᵀ·dy) fell to a naive triple loop. We transpose the operand explicitly and
+ *   hand the plain product to XNNPACK.
  *
  * Dilated convolutions: tfjs-core's Conv2D gradient refuses dilations ≠ 1 on every backend
  * ("dilation rates greater than 1 are not yet supported in gradients") before any kernel here
  * runs; neither backprop kernel has a dilation attribute.
  */
 import { tf } from './tf.js';
+import { maxPoolGrad, meanLeading, sumLeading, tile, type HeapKernel, type WasmHeapBackend } from './wasm-heap-kernels.js';
 
 type TensorInfo = tf.TensorInfo;
 type KernelBackend = tf.KernelBackend;
@@ -53,6 +56,37 @@ class KernelRunner {
   crop(x: TensorInfo, top: number, left: number, h: number, w: number): TensorInfo {
     if (top === 0 && left === 0 && h === x.shape[1] && w === x.shape[2]) return x;
     return this.run('Slice', { x }, { begin: [0, top, left, 0], size: [-1, h, w, -1] });
+  }
+
+  /** `x` with another shape of the same size (no copy). */
+  reshape(x: TensorInfo, shape: number[]): TensorInfo {
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  /** NHWC `x` with sH−1 zero rows between its rows and sW−1 zero columns between its columns. */
+  dilate(x: TensorInfo, sH: number, sW: number): TensorInfo {
+    const [n, h, w, c] = x.shape as Shape4;
+    const out = this.output([n, (h - 1) * sH + 1, (w - 1) * sW + 1, c]);
+    const heap = this.backend as unknown as WasmHeapBackend;
+    const src = heap.typedArrayFromHeap(x) as Float32Array;
+    const dst = heap.typedArrayFromHeap(out) as Float32Array;
+    dst.fill(0);
+    const [oh, ow] = [out.shape[1]!, out.shape[2]!];
+    for (let b = 0, p = 0; b < n; b++) {
+      for (let y = 0; y < h; y++) {
+        for (let xx = 0; xx < w; xx++, p += c) {
+          dst.set(src.subarray(p, p + c), ((b * oh + y * sH) * ow + xx * sW) * c);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** A new float32 tensor on the wasm heap, freed with the other temporaries. */
+  private output(shape: number[]): TensorInfo {
+    const out = (this.backend as unknown as WasmHeapBackend).makeOutput(shape, 'float32');
+    this.temps.push(out);
+    return out;
   }
 
   /** Stride-1 'valid' NHWC convolution with explicit (non-negative) spatial pads. */
@@ -127,25 +161,23 @@ function backpropFilter(r: KernelRunner, xIn: TensorInfo, dyIn: TensorInfo, attr
  * Input gradient of a stride-1 NHWC conv2d as a convolution of dy with the spatially flipped,
  * in/out-swapped filter:  dx[n,r,c,ci] = Σ dyPad[n, r+i', c+j', co] · W[kh-1-i', kw-1-j', ci, co],
  * where dy is padded by kh-1-top above and H+top-oh below (cropped where that is negative:
- * those dy rows came from windows over padding only).
+ * those dy rows came from windows over padding only). Depends only on the input size, the
+ * forward pass's top/left pads and dy's size.
  */
-function backpropInputStride1(r: KernelRunner, dyIn: TensorInfo, filter: TensorInfo, attrs: tf.Conv2DBackpropInputAttrs): TensorInfo {
-  const info = convInfo(attrs.inputShape, filter.shape, attrs);
-  const { inHeight: inH, inWidth: inW, outHeight: outH, outWidth: outW, filterHeight: kh, filterWidth: kw } = info;
-  const { top, left } = info.padInfo;
-  if (dyIn.shape[1] !== outH || dyIn.shape[2] !== outW) {
-    throw new Error(`Conv2DBackpropInput: dy is ${dyIn.shape}, expected ${outH}x${outW} outputs`);
-  }
-  let padTop = kh - 1 - top;
-  let padBottom = inH + top - outH;
-  let padLeft = kw - 1 - left;
-  let padRight = inW + left - outW;
+function backpropInputStride1(r: KernelRunner, dyIn: TensorInfo, filter: TensorInfo, g: { inShape: number[]; top: number; left: number }): TensorInfo {
+  const [, inH, inW] = g.inShape as Shape4;
+  const [kh, kw] = filter.shape as Shape4;
+  const [outH, outW] = [dyIn.shape[1]!, dyIn.shape[2]!];
+  let padTop = kh - 1 - g.top;
+  let padBottom = inH + g.top - outH;
+  let padLeft = kw - 1 - g.left;
+  let padRight = inW + g.left - outW;
   const cropTop = Math.max(0, -padTop);
   const cropLeft = Math.max(0, -padLeft);
   const keepH = outH - cropTop - Math.max(0, -padBottom);
   const keepW = outW - cropLeft - Math.max(0, -padRight);
   if (keepH <= 0 || keepW <= 0) {
-    return r.keep(r.run('Fill', {}, { shape: attrs.inputShape, value: 0, dtype: 'float32' }));
+    return r.keep(r.run('Fill', {}, { shape: g.inShape, value: 0, dtype: 'float32' }));
   }
   const dy = r.crop(dyIn, cropTop, cropLeft, keepH, keepW);
   [padTop, padBottom, padLeft, padRight] = [padTop, padBottom, padLeft, padRight].map((p) => Math.max(0, p)) as Shape4;
@@ -154,7 +186,41 @@ function backpropInputStride1(r: KernelRunner, dyIn: TensorInfo, filter: TensorI
   return r.keep(r.conv(dy, w, [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]], [1, 1]));
 }
 
-function withRunner(backendName: string, backend: unknown, fn: (r: KernelRunner) => TensorInfo): TensorInfo {
+/**
+ * Input gradient of any NHWC conv2d. A strided convolution's outputs are the stride-1
+ * convolution's outputs at rows y·sH and columns x·sW, so its input gradient is the stride-1 one
+ * of dy dilated by the stride: dy[y, x] placed at (y·sH, x·sW), zeros between.
+ */
+function backpropInput(r: KernelRunner, dyIn: TensorInfo, filter: TensorInfo, attrs: tf.Conv2DBackpropInputAttrs): TensorInfo {
+  const info = convInfo(attrs.inputShape, filter.shape, attrs);
+  if (dyIn.shape[1] !== info.outHeight || dyIn.shape[2] !== info.outWidth) {
+    throw new Error(`Conv2DBackpropInput: dy is ${dyIn.shape}, expected ${info.outHeight}x${info.outWidth} outputs`);
+  }
+  const dy = info.strideHeight === 1 && info.strideWidth === 1 ? dyIn : r.dilate(dyIn, info.strideHeight, info.strideWidth);
+  return backpropInputStride1(r, dy, filter, { inShape: attrs.inputShape, top: info.padInfo.top, left: info.padInfo.left });
+}
+
+/**
+ * Plain (untransposed, batch-1) products reach XNNPACK's fully-connected operator; transposed
+ * ones get their operand transposed here first. Batched products (unused by our layers) and
+ * untransposed ones return null: the backend's own kernel runs them.
+ */
+function matMulTransposed(r: KernelRunner, a: TensorInfo, b: TensorInfo, attrs: tf.BatchMatMulAttrs): TensorInfo | null {
+  if (!attrs.transposeA && !attrs.transposeB) return null;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const batch = (t: TensorInfo) => t.shape.slice(0, -2).reduce((x, y) => x * y, 1);
+  if (batch(a) !== 1 || batch(b) !== 1) return null;
+  const swap = (t: TensorInfo) => {
+    const m = t.shape.at(-2)!;
+    const n = t.shape.at(-1)!;
+    return r.run('Transpose', { x: r.reshape(t, [m, n]) }, { perm: [1, 0] });
+  };
+  const a2 = attrs.transposeA ? swap(a) : a;
+  const b2 = attrs.transposeB ? swap(b) : b;
+  return r.keep(r.run('BatchMatMul', { a: a2, b: b2 }, { transposeA: false, transposeB: false }));
+}
+
+function withRunner(backendName: string, backend: unknown, fn: (r: KernelRunner) => TensorInfo | null): TensorInfo | null {
   const r = new KernelRunner(backendName, backend as KernelBackend);
   try {
     return fn(r);
@@ -169,45 +235,59 @@ function input(inputs: tf.NamedTensorInfoMap, name: string, kernel: string): Ten
   return t;
 }
 
+/** Our kernel functions, so that registering twice never wraps a wrapper. */
+const ours = new WeakSet<tf.KernelFunc>();
+
+/**
+ * Puts `fast` in front of the backend's own kernel: it runs first, and its `null` (a case it does
+ * not handle) hands the call to the original. The original's setup/dispose are kept, since the
+ * fallback needs its wasm function bound. @returns whether it registered (false on repeat calls).
+ */
+function override(backendName: string, kernelName: string, fast: (args: Parameters<tf.KernelFunc>[0]) => TensorInfo | null): boolean {
+  const native = tf.getKernel(kernelName, backendName);
+  if (native === undefined || ours.has(native.kernelFunc)) return false;
+  const kernelFunc: tf.KernelFunc = (args) => fast(args) ?? native.kernelFunc(args);
+  ours.add(kernelFunc);
+  tf.unregisterKernel(kernelName, backendName);
+  tf.registerKernel({ ...native, kernelFunc });
+  return true;
+}
+
+const heap = (k: HeapKernel) => (args: Parameters<tf.KernelFunc>[0]) =>
+  k({ inputs: args.inputs, backend: args.backend as unknown as WasmHeapBackend, attrs: args.attrs as Record<string, unknown> });
+
 /**
  * Registers our training kernels for `backendName` (default 'wasm'): Conv2DBackpropFilter when
- * the backend lacks one (a future tfjs-backend-wasm that ships its own wins), and a stride-1
- * fast path in front of its Conv2DBackpropInput. Safe to call more than once. Must run before
- * the backend is activated (tf.setBackend runs kernels' setup functions then); `initBackend`
- * does it.
+ * the backend lacks one (a future tfjs-backend-wasm that ships its own wins), and faster paths in
+ * front of its Conv2DBackpropInput, BatchMatMul, MaxPoolGrad, Tile, Sum and Mean. Safe to call
+ * more than once. Must run before the backend is activated (tf.setBackend runs kernels' setup
+ * functions then); `initBackend` does it.
  *
  * @returns the names of the kernels this call registered (empty on repeat calls).
  */
 export function registerMissingWasmKernels(backendName = 'wasm'): string[] {
   const added: string[] = [];
   if (tf.getKernel(tf.Conv2DBackpropFilter, backendName) === undefined) {
-    tf.registerKernel({
-      kernelName: tf.Conv2DBackpropFilter,
-      backendName,
-      kernelFunc: ({ inputs, backend, attrs }) =>
-        withRunner(backendName, backend, (r) =>
-          backpropFilter(r, input(inputs, 'x', 'Conv2DBackpropFilter'), input(inputs, 'dy', 'Conv2DBackpropFilter'), attrs as unknown as tf.Conv2DBackpropFilterAttrs),
-        ),
-    });
+    const kernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) =>
+      withRunner(backendName, backend, (r) =>
+        backpropFilter(r, input(inputs, 'x', 'Conv2DBackpropFilter'), input(inputs, 'dy', 'Conv2DBackpropFilter'), attrs as unknown as tf.Conv2DBackpropFilterAttrs),
+      )!;
+    tf.registerKernel({ kernelName: tf.Conv2DBackpropFilter, backendName, kernelFunc });
     added.push(tf.Conv2DBackpropFilter);
   }
-  const native = tf.getKernel(tf.Conv2DBackpropInput, backendName);
-  if (native !== undefined && !fastInputKernels.has(native.kernelFunc)) {
-    const kernelFunc: tf.KernelFunc = (args) => {
-      const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
-      const [sH, sW] = typeof attrs.strides === 'number' ? [attrs.strides, attrs.strides] : attrs.strides;
-      if (sH !== 1 || sW !== 1 || attrs.dataFormat === 'NCHW') return native.kernelFunc(args);
-      return withRunner(backendName, args.backend, (r) =>
-        backpropInputStride1(r, input(args.inputs, 'dy', 'Conv2DBackpropInput'), input(args.inputs, 'filter', 'Conv2DBackpropInput'), attrs),
-      );
-    };
-    fastInputKernels.add(kernelFunc);
-    tf.unregisterKernel(tf.Conv2DBackpropInput, backendName);
-    // Keep the native kernel's setup/dispose: its fallback path needs its wasm function bound.
-    tf.registerKernel({ ...native, kernelFunc });
-    added.push(tf.Conv2DBackpropInput);
-  }
+  const fast: Record<string, (args: Parameters<tf.KernelFunc>[0]) => TensorInfo | null> = {
+    [tf.Conv2DBackpropInput]: ({ inputs, backend, attrs }) => {
+      const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
+      if (a.dataFormat === 'NCHW') return null;
+      return withRunner(backendName, backend, (r) => backpropInput(r, input(inputs, 'dy', 'Conv2DBackpropInput'), input(inputs, 'filter', 'Conv2DBackpropInput'), a));
+    },
+    [tf.BatchMatMul]: ({ inputs, backend, attrs }) =>
+      withRunner(backendName, backend, (r) => matMulTransposed(r, input(inputs, 'a', 'BatchMatMul'), input(inputs, 'b', 'BatchMatMul'), attrs as unknown as tf.BatchMatMulAttrs)),
+    [tf.MaxPoolGrad]: heap(maxPoolGrad),
+    [tf.Tile]: heap(tile),
+    [tf.Sum]: heap(sumLeading),
+    [tf.Mean]: heap(meanLeading),
+  };
+  for (const [name, fn] of Object.entries(fast)) if (override(backendName, name, fn)) added.push(name);
   return added;
 }
-
-const fastInputKernels = new WeakSet<tf.KernelFunc>();

@@ -51,6 +51,7 @@ const COMMANDS: CommandSpec[] = [
         .addOption(backendOption())
         .option('--epochs <n>', 'override training.epochs', positiveInt)
         .option('--limit <n>', 'use only the first N images of each split', positiveInt)
+        .option('--workers <n>', 'threads computing gradients, data-parallel (default: one per core on wasm/cpu, 1 on tfjs-node)', positiveInt)
         .option('--resume <run-dir>', 'continue an interrupted run (then no config is given)')
         .option('--set <key.path=value>', 'override a config value, e.g. training.epochs=5 (repeatable)', collect, [])
         .option('--assert <gate>', 'fail with exit code 3 unless the summary satisfies it, e.g. "spiking_accuracy>=0.97" (repeatable)', collect, [])

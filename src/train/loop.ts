@@ -9,7 +9,9 @@ import { InterruptedError } from '../errors.js';
 import type { SpikingLayer } from '../model/layers/spiking.js';
 import { tf } from '../model/tf.js';
 import type { SharpeningPhase, SharpeningSchedule } from '../sharpen/index.js';
+import { currentBackend } from '../backend/index.js';
 import { evaluateAccuracy, withFullSharpness } from './evaluate.js';
+import { createTrainer, type BatchTrainer } from './parallel.js';
 
 /** One line of metrics.jsonl. */
 export interface EpochMetrics {
@@ -48,6 +50,8 @@ export interface LoopOptions {
   readonly schedule: SharpeningSchedule;
   readonly data: Dataset;
   readonly batchSize: number;
+  /** Threads computing gradients (parallel.ts). Defaults to 1: `model.trainOnBatch` on this thread. */
+  readonly workers?: number;
   readonly seed: number;
   /** First epoch to run (0-based): > 0 when resuming. */
   readonly startEpoch: number;
@@ -69,11 +73,19 @@ export function applySharpness(layers: readonly SpikingLayer[], sharpness: reado
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function runEpochs(opts: LoopOptions): Promise<LoopResult> {
-  const { model, spikingLayers, schedule, data, batchSize, signal, events } = opts;
-  const [h, w, c] = data.shape;
-  const classes = data.classes;
-  const perEpoch = batchCount(data.train.count, batchSize);
+  const { model, spikingLayers, schedule, data } = opts;
   applySharpness(spikingLayers, schedule.sharpness);
+  const trainer = await createTrainer({ model, shape: data.shape, classes: data.classes, workers: opts.workers ?? 1, backend: currentBackend()?.name ?? 'cpu' });
+  try {
+    return await epochLoop(opts, trainer);
+  } finally {
+    await trainer.close();
+  }
+}
+
+async function epochLoop(opts: LoopOptions, trainer: BatchTrainer): Promise<LoopResult> {
+  const { model, spikingLayers, schedule, data, batchSize, signal, events } = opts;
+  const perEpoch = batchCount(data.train.count, batchSize);
 
   let epoch = opts.startEpoch;
   for (; epoch < opts.maxEpochs && !schedule.finished; epoch++) {
@@ -84,12 +96,7 @@ export async function runEpochs(opts: LoopOptions): Promise<LoopResult> {
     let b = 0;
     for (const batch of batches(data.train, shuffledOrder(data.train.count, opts.seed, epoch), batchSize, data.shape)) {
       if (signal?.aborted) throw new InterruptedError(`interrupted during epoch ${epoch + 1}`);
-      const x = tf.tensor4d(batch.x, [batch.count, h, w, c]);
-      const y = tf.tidy(() => tf.oneHot(tf.tensor1d(batch.y, 'int32'), classes));
-      const result = (await model.trainOnBatch(x, y)) as number[];
-      x.dispose();
-      y.dispose();
-      const [batchLoss, batchAcc] = [result[0] ?? Number.NaN, result[1] ?? Number.NaN];
+      const { loss: batchLoss, accuracy: batchAcc } = await trainer.step(batch);
       lossSum += batchLoss * batch.count;
       accSum += batchAcc * batch.count;
       seen += batch.count;

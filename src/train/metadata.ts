@@ -14,6 +14,8 @@ export interface RunMetadata {
   node_version: string;
   backend: BackendInfo;
   seed: number;
+  /** Threads that computed gradients (data-parallel training, `--workers`). */
+  workers?: number;
   machine: { platform: string; release: string; arch: string; cpu: string; cores: number; memory_gb: number };
   command: string[];
   started_at: string;

@@ -32,6 +32,7 @@ import { accuracyOf, evaluateAccuracy, predictClasses, withFullSharpness, withSh
 import { runEpochs, type BatchProgress, type EpochMetrics } from './loop.js';
 import { collectMetadata, type RunMetadata } from './metadata.js';
 import { createOptimizer } from './optimizer.js';
+import { defaultWorkers } from './parallel.js';
 import { createRunDir } from './run-dir.js';
 
 export interface TrainOptions {
@@ -42,6 +43,8 @@ export interface TrainOptions {
   readonly epochs?: number;
   /** Use only the first N images of each split. */
   readonly limit?: number;
+  /** Threads computing gradients (data-parallel). Defaults to one per core (1 on tfjs-node). */
+  readonly workers?: number;
   /** Continue the run in this directory instead of starting one. */
   readonly resume?: string;
   readonly signal?: AbortSignal;
@@ -215,6 +218,7 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
     metadata = collectMetadata(backend, config.seed, opts.command ?? []);
     writeFileAtomic(join(runDir, 'metrics.jsonl'), '');
   }
+  metadata.workers = opts.workers ?? defaultWorkers(backend.name);
   writeJsonAtomic(join(runDir, 'metadata.json'), metadata);
   return runTraining({ startedAt, config, backend, data, model, optimizer, spikingLayers, runDir, metadata, state }, opts, events);
 }
@@ -266,6 +270,7 @@ export async function runTraining(run: PreparedRun, opts: Pick<TrainOptions, 'si
     schedule,
     data,
     batchSize: config.training.batch_size,
+    workers: metadata.workers,
     seed: config.seed,
     startEpoch: state?.epochsDone ?? 0,
     maxEpochs: config.training.epochs,

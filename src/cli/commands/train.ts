@@ -15,6 +15,7 @@ interface TrainFlags {
   backend?: BackendName;
   epochs?: number;
   limit?: number;
+  workers?: number;
   resume?: string;
   set?: string[];
   assert?: string[];
@@ -80,6 +81,7 @@ export async function run(args: string[], flags: TrainFlags, ctx: CommandContext
         backend,
         epochs: flags.epochs,
         limit: flags.limit,
+        workers: flags.workers,
         resume: flags.resume === undefined ? undefined : resolve(ctx.cwd, flags.resume),
         signal: controller.signal,
         command: ['train', ...args],
