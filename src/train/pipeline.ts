@@ -218,7 +218,9 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
     metadata = collectMetadata(backend, config.seed, opts.command ?? []);
     writeFileAtomic(join(runDir, 'metrics.jsonl'), '');
   }
-  metadata.workers = opts.workers ?? defaultWorkers(backend.name);
+  // A resumed run keeps its worker count unless told otherwise: with batch norm, N workers train
+  // (deterministically) differently from one.
+  metadata.workers = opts.workers ?? (opts.resume !== undefined ? metadata.workers : undefined) ?? defaultWorkers(backend.name);
   writeJsonAtomic(join(runDir, 'metadata.json'), metadata);
   return runTraining({ startedAt, config, backend, data, model, optimizer, spikingLayers, runDir, metadata, state }, opts, events);
 }
