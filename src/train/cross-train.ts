@@ -30,6 +30,7 @@ import { accuracyOf, evaluateAccuracy } from './evaluate.js';
 import { collectMetadata, type SourceModelInfo } from './metadata.js';
 import { createOptimizer } from './optimizer.js';
 import { runTraining, type TrainEvents, type TrainResult } from './pipeline.js';
+import { defaultWorkers } from './parallel.js';
 import { createRunDir } from './run-dir.js';
 
 export const SCHEDULE_NAMES = ['scheduled', 'simple', 'adaptive'] as const;
@@ -48,6 +49,8 @@ export interface SharpenOptions {
   readonly backend?: BackendName;
   /** Use only the first N images of each split. */
   readonly limit?: number;
+  /** Gradient threads (data-parallel); defaults to one per core on wasm/cpu. */
+  readonly workers?: number;
   readonly signal?: AbortSignal;
   /** Recorded in metadata.json. */
   readonly command?: readonly string[];
@@ -245,7 +248,7 @@ export async function sharpenModel(modelPath: string, opts: SharpenOptions, even
   model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const runDir = createRunDir(resolve(cwd, config.output_dir), config.name ?? 'sharpened');
   writeFileAtomic(join(runDir, 'config.yaml'), stringify(config));
-  const metadata = { ...collectMetadata(backend, config.seed, opts.command ?? []), source_model: info };
+  const metadata = { ...collectMetadata(backend, config.seed, opts.command ?? []), source_model: info, workers: opts.workers ?? defaultWorkers(backend.name, config.training.batch_size) };
   writeFileAtomic(join(runDir, 'metrics.jsonl'), '');
   writeJsonAtomic(join(runDir, 'metadata.json'), metadata);
   const result = await runTraining(

@@ -57,9 +57,18 @@ export interface TrainerOptions {
   readonly backend: Exclude<BackendName, 'auto'>;
 }
 
-/** `--workers` default: one per core on wasm and cpu; tfjs-node already runs its kernels on every core. */
-export function defaultWorkers(backend: Exclude<BackendName, 'auto'>): number {
-  return backend === 'tfjs-node' ? 1 : Math.max(1, availableParallelism());
+/** The default never cuts a batch into slices smaller than this (see defaultWorkers). */
+export const MIN_SLICE = 64;
+
+/**
+ * `--workers` default: one per core on wasm and cpu, but no more than keeps every slice at
+ * MIN_SLICE images or more — batch norm computes its statistics per slice, and small slices
+ * change what the network learns (batch 128 → 2 workers; batch 32 → 1). tfjs-node already runs
+ * its kernels on every core: 1.
+ */
+export function defaultWorkers(backend: Exclude<BackendName, 'auto'>, batchSize: number): number {
+  if (backend === 'tfjs-node') return 1;
+  return Math.max(1, Math.min(availableParallelism(), Math.floor(batchSize / MIN_SLICE)));
 }
 
 export async function createTrainer(opts: TrainerOptions): Promise<BatchTrainer> {

@@ -20,6 +20,7 @@ interface SharpenFlags {
   out?: string;
   backend?: BackendName;
   limit?: number;
+  workers?: number;
   json?: boolean;
 }
 
@@ -81,6 +82,7 @@ export async function run(args: string[], flags: SharpenFlags, ctx: CommandConte
         outDir: flags.out === undefined ? undefined : resolve(ctx.cwd, flags.out),
         backend,
         limit: flags.limit,
+        workers: flags.workers,
         signal: controller.signal,
         command: ['sharpen', ...args],
         cwd: ctx.cwd,
