@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reportAfterTraining } from '../src/cli/commands/train.js';
+import { reportAfterTraining } from '../src/cli/run-session.js';
 import { Output } from '../src/cli/output.js';
 import { readRun, sharpnessTrace } from '../src/report/index.js';
 import { cli } from './helpers/cli.js';

@@ -7,6 +7,7 @@ import { evaluateRun } from '../../snn/run.js';
 import type { EvaluationResult } from '../../snn/evaluate.js';
 import type { CommandContext } from '../context.js';
 import type { Status } from '../output.js';
+import { joules } from '../../report/format.js';
 
 interface EvaluateFlags {
   data?: string;
@@ -18,19 +19,6 @@ interface EvaluateFlags {
 const pct = (v: number | null) => (v === null || Number.isNaN(v) ? 'n/a' : `${(v * 100).toFixed(2)}%`);
 const int = (v: number) => Math.round(v).toLocaleString('en-US');
 const num = (v: number, digits = 1) => v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
-/** Joules with an SI prefix: 1.23 µJ. */
-export function formatJoules(j: number): string {
-  const units: [number, string][] = [
-    [1, 'J'],
-    [1e-3, 'mJ'],
-    [1e-6, 'µJ'],
-    [1e-9, 'nJ'],
-    [1e-12, 'pJ'],
-  ];
-  for (const [scale, unit] of units) if (Math.abs(j) >= scale) return `${(j / scale).toPrecision(3)} ${unit}`;
-  return `${(j / 1e-15).toPrecision(3)} fJ`;
-}
 
 function table(rows: string[][], alignRight: (col: number) => boolean): string[] {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -79,7 +67,7 @@ export function evaluationLines(r: EvaluationResult, source: string): string[] {
     ...table(
       [
         ['platform', 'per op', 'ops/inference', 'energy/inference', 'source'],
-        ...r.energy.rows.map((e) => [e.platform, formatJoules(e.joules_per_op), `${int(e.ops_per_inference)} ${e.op === 'MAC' ? 'MACs' : 'events'}`, formatJoules(e.joules_per_inference), e.source]),
+        ...r.energy.rows.map((e) => [e.platform, joules(e.joules_per_op), `${int(e.ops_per_inference)} ${e.op === 'MAC' ? 'MACs' : 'events'}`, joules(e.joules_per_inference), e.source]),
       ],
       (c) => c >= 1 && c <= 3,
     ),

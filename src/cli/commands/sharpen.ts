@@ -5,11 +5,9 @@
 import { resolve } from 'node:path';
 import type { BackendName } from '../../backend/index.js';
 import { resolveRequestedBackend } from '../../backend/index.js';
-import { sharpenModel, type ScheduleName, type SharpenResult } from '../../train/cross-train.js';
-import type { EpochMetrics } from '../../train/index.js';
+import { sharpenModel, type ScheduleName, type SharpenEvents, type SharpenResult } from '../../train/cross-train.js';
 import type { CommandContext } from '../context.js';
-import type { Status } from '../output.js';
-import { epochLine, ProgressBar } from '../progress.js';
+import { RunSession } from '../run-session.js';
 
 interface SharpenFlags {
   /** Required by commander (requiredOption). */
@@ -58,19 +56,7 @@ export async function run(args: string[], flags: SharpenFlags, ctx: CommandConte
   const { out } = ctx;
   const modelPath = args[0]!;
   const backend = resolveRequestedBackend(flags.backend, ctx.io.env);
-  const controller = new AbortController();
-  const onSigint = () => {
-    out.info('\ninterrupt: stopping after this batch (the last completed epoch is checkpointed)');
-    controller.abort();
-  };
-  process.once('SIGINT', onSigint);
-  const bar = new ProgressBar(out);
-  let status: Status | undefined;
-  let lastPhase = '';
-  const endStatus = () => {
-    status?.succeed(lastPhase);
-    status = undefined;
-  };
+  const session = new RunSession(out, 'sharpening');
   try {
     const result = await sharpenModel(
       modelPath,
@@ -83,49 +69,25 @@ export async function run(args: string[], flags: SharpenFlags, ctx: CommandConte
         backend,
         limit: flags.limit,
         workers: flags.workers,
-        signal: controller.signal,
+        signal: session.signal,
         command: ['sharpen', ...args],
         cwd: ctx.cwd,
       },
-      {
+      session.events<SharpenEvents>({
         onWarning: (text) => out.warn(text),
-        onBackend: (info) => out.info(`backend: ${info.name}${info.fallbackReason ? ` (${info.fallbackReason})` : ''}`),
-        onSource: (s) => {
-          endStatus();
-          out.info(`source: ${s.path} (${s.format} ${s.class_name}, ${int(s.parameters)} parameters): ${pct(s.accuracy)} on the test split; rewritten, before fine-tuning: ${pct(s.converted_accuracy)}`);
+        onSource: (src) => {
+          session.endStatus();
+          out.info(`source: ${src.path} (${src.format} ${src.class_name}, ${int(src.parameters)} parameters): ${pct(src.accuracy)} on the test split; rewritten, before fine-tuning: ${pct(src.converted_accuracy)}`);
         },
-        onStart: (s) => {
-          endStatus();
-          out.info(
-            `sharpening ${s.config.name}: ${s.trainCount} train / ${s.validationCount} validation / ${s.testCount} test images, ${s.parameters.toLocaleString('en-US')} parameters, ${s.spikingLayers} spiking layers, up to ${s.config.training.epochs} epochs`,
-          );
-          out.info(`run directory: ${s.runDir}`);
-        },
-        onBatch: (p) => {
-          endStatus();
-          bar.update(p);
-        },
-        onEpoch: (m: EpochMetrics) => {
-          bar.clear();
-          out.info(epochLine(m, out));
-        },
-        onPhase: (text) => {
-          bar.clear();
-          endStatus();
-          lastPhase = text;
-          status = out.status(text);
-        },
-      },
+      }),
     );
-    endStatus();
+    session.finish();
     if (flags.json) out.result(JSON.stringify({ run_dir: result.runDir, ...result.summary }));
     else for (const line of sharpenLines(result)) out.result(line);
   } catch (e) {
-    status?.fail(lastPhase);
-    status = undefined;
+    session.fail();
     throw e;
   } finally {
-    bar.clear();
-    process.removeListener('SIGINT', onSigint);
+    session.close();
   }
 }

@@ -6,9 +6,7 @@ import { parseOverride } from '../../config/loader.js';
 import { InputError } from '../../errors.js';
 import { checkGates, GateFailedError, parseGates, SUMMARY_KEYS, trainExperiment, type EpochMetrics, type TrainSummary } from '../../train/index.js';
 import type { CommandContext } from '../context.js';
-import type { Output, Status } from '../output.js';
-import { oneLine } from '../../util/fs-errors.js';
-import { epochLine, ProgressBar } from '../progress.js';
+import { RunSession } from '../run-session.js';
 
 interface TrainFlags {
   out?: string;
@@ -34,20 +32,6 @@ export function summaryLines(s: TrainSummary, runDir: string): string[] {
   ];
 }
 
-/**
- * Renders the run's report after training. A report that cannot be written must not cost the trained
- * run: it is a warning on stderr with the command to retry, never an error. Returns report.html's path.
- */
-export async function reportAfterTraining(runDir: string, out: Output): Promise<string | null> {
-  try {
-    const { writeReport } = await import('../../report/index.js');
-    return (await writeReport(runDir)).html;
-  } catch (e) {
-    out.warn(`the report was not written (${oneLine(e)}); the run itself is complete. Retry with: whetstone report ${runDir}`);
-    return null;
-  }
-}
-
 export async function run(args: string[], flags: TrainFlags, ctx: CommandContext): Promise<void> {
   const { out } = ctx;
   const configPath = args[0] === undefined ? undefined : resolve(ctx.cwd, args[0]);
@@ -58,21 +42,7 @@ export async function run(args: string[], flags: TrainFlags, ctx: CommandContext
   if (flags.resume !== undefined && overrides.length > 0) {
     throw new InputError('--set cannot change a run being resumed (its config.yaml is fixed); use --epochs to extend it');
   }
-  const controller = new AbortController();
-  const onSigint = () => {
-    out.info('\ninterrupt: stopping after this batch (the last completed epoch is checkpointed)');
-    controller.abort();
-  };
-  process.once('SIGINT', onSigint);
-  const bar = new ProgressBar(out);
-  // A spinner for the phases between epochs (loading data, final evaluation) on a TTY; plain lines elsewhere.
-  let status: Status | undefined;
-  const endStatus = () => {
-    status?.succeed(lastPhase);
-    status = undefined;
-  };
-  let lastPhase = '';
-  let reportPath: string | null = null;
+  const session = new RunSession(out, 'training');
   try {
     const result = await trainExperiment(
       configPath,
@@ -83,44 +53,13 @@ export async function run(args: string[], flags: TrainFlags, ctx: CommandContext
         limit: flags.limit,
         workers: flags.workers,
         resume: flags.resume === undefined ? undefined : resolve(ctx.cwd, flags.resume),
-        signal: controller.signal,
+        signal: session.signal,
         command: ['train', ...args],
         overrides,
       },
-      {
-        onBackend: (info) =>
-          out.info(`backend: ${info.name}${info.fallbackReason ? ` (${info.fallbackReason})` : ''}`),
-        onStart: (s) => {
-          endStatus();
-          out.info(
-            `${s.resumedFromEpoch > 0 ? `resuming at epoch ${s.resumedFromEpoch + 1}` : 'training'} ${s.config.name}: ${s.trainCount} train / ${s.validationCount} validation / ${s.testCount} test images, ${s.parameters.toLocaleString('en-US')} parameters, ${s.spikingLayers} spiking layers, up to ${s.config.training.epochs} epochs`,
-          );
-          out.info(`run directory: ${s.runDir}`);
-        },
-        onBatch: (p) => {
-          endStatus();
-          bar.update(p);
-        },
-        onEpoch: (m: EpochMetrics) => {
-          bar.clear();
-          out.info(epochLine(m, out));
-        },
-        onPhase: (text) => {
-          bar.clear();
-          endStatus();
-          lastPhase = text;
-          status = out.status(text);
-        },
-        onWritten: async (dir) => {
-          endStatus();
-          lastPhase = 'writing the report';
-          status = out.status(lastPhase);
-          reportPath = await reportAfterTraining(dir, out);
-        },
-      },
+      session.events(),
     );
-    endStatus();
-    if (reportPath !== null) out.info(`report: ${reportPath}`);
+    session.finish();
     if (flags.json) out.result(JSON.stringify({ run_dir: result.runDir, ...result.summary }));
     else for (const line of summaryLines(result.summary, result.runDir)) out.result(line);
     const failed = checkGates(gates, result.summary).filter((r) => !r.passed);
@@ -129,11 +68,9 @@ export async function run(args: string[], flags: TrainFlags, ctx: CommandContext
     }
     if (gates.length > 0) out.info(`gates passed: ${gates.map((g) => g.text).join(', ')}`);
   } catch (e) {
-    status?.fail(lastPhase);
-    status = undefined;
+    session.fail();
     throw e;
   } finally {
-    bar.clear();
-    process.removeListener('SIGINT', onSigint);
+    session.close();
   }
 }
