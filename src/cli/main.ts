@@ -51,7 +51,7 @@ const COMMANDS: CommandSpec[] = [
         .addOption(backendOption())
         .option('--epochs <n>', 'override training.epochs', positiveInt)
         .option('--limit <n>', 'use only the first N images of each split', positiveInt)
-        .option('--workers <n>', 'threads computing gradients, data-parallel (default: one per core on wasm/cpu, at most batch/64; 1 on tfjs-node)', positiveInt)
+        .option('--workers <n>', 'threads computing gradients, data-parallel (default: CNNs one per core, at most batch/64; otherwise 1)', positiveInt)
         .option('--resume <run-dir>', 'continue an interrupted run (then no config is given)')
         .option('--set <key.path=value>', 'override a config value, e.g. training.epochs=5 (repeatable)', collect, [])
         .option('--assert <gate>', 'fail with exit code 3 unless the summary satisfies it, e.g. "spiking_accuracy>=0.97" (repeatable)', collect, [])
@@ -71,7 +71,7 @@ const COMMANDS: CommandSpec[] = [
         .option('--out <dir>', 'parent directory for the run directory')
         .addOption(backendOption())
         .option('--limit <n>', 'use only the first N images of each split', positiveInt)
-        .option('--workers <n>', 'threads computing gradients, data-parallel (default: one per core on wasm/cpu, at most batch/64; 1 on tfjs-node)', positiveInt)
+        .option('--workers <n>', 'threads computing gradients, data-parallel (default: CNNs one per core, at most batch/64; otherwise 1)', positiveInt)
         .option('--json', 'print the summary as one JSON object on stdout (and nothing else there)'),
     load: async () => (await import('./commands/sharpen.js')).run,
   },

@@ -248,7 +248,7 @@ export async function sharpenModel(modelPath: string, opts: SharpenOptions, even
   model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const runDir = createRunDir(resolve(cwd, config.output_dir), config.name ?? 'sharpened');
   writeFileAtomic(join(runDir, 'config.yaml'), stringify(config));
-  const metadata = { ...collectMetadata(backend, config.seed, opts.command ?? []), source_model: info, workers: opts.workers ?? defaultWorkers(backend.name, config.training.batch_size) };
+  const metadata = { ...collectMetadata(backend, config.seed, opts.command ?? []), source_model: info, workers: opts.workers ?? defaultWorkers(backend.name, config) };
   writeFileAtomic(join(runDir, 'metrics.jsonl'), '');
   writeJsonAtomic(join(runDir, 'metadata.json'), metadata);
   const result = await runTraining(

@@ -61,14 +61,18 @@ export interface TrainerOptions {
 export const MIN_SLICE = 64;
 
 /**
- * `--workers` default: one per core on wasm and cpu, but no more than keeps every slice at
- * MIN_SLICE images or more — batch norm computes its statistics per slice, and small slices
- * change what the network learns (batch 128 → 2 workers; batch 32 → 1). tfjs-node already runs
- * its kernels on every core: 1.
+ * `--workers` default, from what was measured (docs/parallel-training.md):
+ * - tfjs-node already runs its kernels on every core: 1;
+ * - networks without convolutions: 1 — their steps are short and mostly per-op overhead, and a
+ *   second thread gained nothing (7,500 images/s with 1 or 2 on `quickstart`);
+ * - convolutional networks: one per core, but no more than keeps every slice at MIN_SLICE images or
+ *   more — batch norm computes its statistics per slice, and small slices change what the network
+ *   learns (batch 128 → 2 workers; batch 32 → 1).
  */
-export function defaultWorkers(backend: Exclude<BackendName, 'auto'>, batchSize: number): number {
+export function defaultWorkers(backend: Exclude<BackendName, 'auto'>, config: { training: { batch_size: number }; model: { layers: readonly { type: string }[] } }): number {
   if (backend === 'tfjs-node') return 1;
-  return Math.max(1, Math.min(availableParallelism(), Math.floor(batchSize / MIN_SLICE)));
+  if (!config.model.layers.some((l) => l.type === 'conv2d')) return 1;
+  return Math.max(1, Math.min(availableParallelism(), Math.floor(config.training.batch_size / MIN_SLICE)));
 }
 
 export async function createTrainer(opts: TrainerOptions): Promise<BatchTrainer> {

@@ -220,7 +220,7 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
   }
   // A resumed run keeps its worker count unless told otherwise: with batch norm, N workers train
   // (deterministically) differently from one.
-  metadata.workers = opts.workers ?? (opts.resume !== undefined ? metadata.workers : undefined) ?? defaultWorkers(backend.name, config.training.batch_size);
+  metadata.workers = opts.workers ?? (opts.resume !== undefined ? metadata.workers : undefined) ?? defaultWorkers(backend.name, config);
   writeJsonAtomic(join(runDir, 'metadata.json'), metadata);
   return runTraining({ startedAt, config, backend, data, model, optimizer, spikingLayers, runDir, metadata, state }, opts, events);
 }
