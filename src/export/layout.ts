@@ -4,7 +4,8 @@
  * PyTorch, Lava and PyNN think in CHW), and weights rearranged into (out, in) and OIHW.
  */
 import { InputError } from '../errors.js';
-import { windowOutputSize, type NeuronLayer, type Padding2d, type Pair, type Shape3, type SpikingNetwork } from '../snn/network.js';
+import { encodeNpy } from './npy.js';
+import { sizeOf, windowOutputSize, type NeuronLayer, type Padding2d, type Pair, type Shape3, type SpikingNetwork } from '../snn/network.js';
 
 /** A neuron layer with what flows in and out of it: maps are HWC shapes, vectors are [n]. */
 export interface PlannedLayer {
@@ -197,4 +198,31 @@ export function connectionList(p: PlannedLayer): { pre: Int32Array; post: Int32A
     }
   }
   return { pre: Int32Array.from(pre), post: Int32Array.from(post), weight: Float64Array.from(weight) };
+}
+
+/**
+ * The sample files a script export embeds: `inputs.npy` (the first `count` images as binary input
+ * spikes, CHW, one row per image — the network's own encoder: spike iff float32(b/255) ≥ θ),
+ * `labels.npy`, `simulator_predictions.npy` (what Whetstone's simulator decided, to compare with)
+ * and `key.npy` (the readout key). `put` writes one file of the export.
+ */
+export function putSampleFiles(
+  put: (name: string, bytes: Uint8Array) => void,
+  network: SpikingNetwork,
+  samples: { readonly images: Uint8Array; readonly labels: Uint8Array },
+  predictions: Uint8Array,
+  count: number,
+): void {
+  const pixels = sizeOf(network.input.shape);
+  const theta = Math.fround(network.input.threshold ?? 0.5);
+  const inputs = new Uint8Array(count * pixels);
+  for (let i = 0; i < count; i++) {
+    const spikes = Uint8Array.from(samples.images.subarray(i * pixels, (i + 1) * pixels), (b) => (Math.fround(b / 255) >= theta ? 1 : 0));
+    inputs.set(toChw(spikes, network.input.shape), i * pixels);
+  }
+  put('inputs.npy', encodeNpy({ dtype: '|u1', data: inputs }, [count, pixels]));
+  put('labels.npy', encodeNpy({ dtype: '|u1', data: samples.labels.slice(0, count) }, [count]));
+  put('simulator_predictions.npy', encodeNpy({ dtype: '|u1', data: predictions.slice(0, count) }, [count]));
+  const key = network.output.key;
+  put('key.npy', encodeNpy({ dtype: '|u1', data: Uint8Array.from(key.flat()) }, [key.length, key[0]!.length]));
 }

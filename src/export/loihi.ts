@@ -22,7 +22,7 @@ import { InputError } from '../errors.js';
 import { neuronCount, sizeOf, type SpikingNetwork } from '../snn/network.js';
 import { predictSpiking } from '../snn/evaluate.js';
 import { quantizeNetwork, type LayerQuantization } from '../snn/quantize.js';
-import { connectionList, convOihw, denseOutIn, exportOrder, planLayers, symmetricPadding, toChw, type PlannedLayer } from './layout.js';
+import { connectionList, convOihw, denseOutIn, exportOrder, planLayers, symmetricPadding, putSampleFiles, type PlannedLayer } from './layout.js';
 import { lavaScript, type LavaLayer } from './lava-script.js';
 import { encodeNpy } from './npy.js';
 import type { ExportTarget, TargetContext, TargetReport } from './target.js';
@@ -242,17 +242,7 @@ export const loihiTarget: ExportTarget = {
     const floatPredictions = predictSpiking(ctx.original, samples);
     const quantPredictions = predictSpiking(network, samples);
     const pixels = sizeOf(network.input.shape);
-    const theta = Math.fround(network.input.threshold ?? 0.5);
-    const inputs = new Uint8Array(count * pixels);
-    for (let i = 0; i < count; i++) {
-      const spikes = Uint8Array.from(samples.images.subarray(i * pixels, (i + 1) * pixels), (b) => (Math.fround(b / 255) >= theta ? 1 : 0));
-      inputs.set(toChw(spikes, network.input.shape), i * pixels);
-    }
-    put('inputs.npy', encodeNpy({ dtype: '|u1', data: inputs }, [count, pixels]));
-    put('labels.npy', encodeNpy({ dtype: '|u1', data: samples.labels.slice(0, count) }, [count]));
-    put('simulator_predictions.npy', encodeNpy({ dtype: '|u1', data: quantPredictions.slice(0, count) }, [count]));
-    const key = network.output.key;
-    put('key.npy', encodeNpy({ dtype: '|u1', data: Uint8Array.from(key.flat()) }, [key.length, key[0]!.length]));
+    putSampleFiles(put, network, samples, quantPredictions, count);
     put(LAVA_SCRIPT, lavaScript({ network: network.name, layers: lava, inputSize: pixels, samples: count }));
     const labels = samples.labels.subarray(0, samples.count);
     const acc = { float: accuracy(floatPredictions, labels), quantized: accuracy(quantPredictions, labels), images: samples.count };

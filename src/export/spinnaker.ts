@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { neuronCount, sizeOf, type SpikingNetwork } from '../snn/network.js';
-import { connectionList, perNeuron, planLayers, toChw } from './layout.js';
+import { connectionList, perNeuron, planLayers, putSampleFiles } from './layout.js';
 import { encodeNpy } from './npy.js';
 import { pynnScript, type ScriptLayer } from './pynn-script.js';
 import type { ExportTarget, TargetContext, TargetReport } from './target.js';
@@ -120,17 +120,7 @@ export const spinnakerTarget: ExportTarget = {
     });
     const count = Math.min(ctx.scriptSamples, samples.count);
     const pixels = sizeOf(network.input.shape);
-    const theta = Math.fround(network.input.threshold ?? 0.5);
-    const inputs = new Uint8Array(count * pixels);
-    for (let i = 0; i < count; i++) {
-      const spikes = Uint8Array.from(samples.images.subarray(i * pixels, (i + 1) * pixels), (b) => (Math.fround(b / 255) >= theta ? 1 : 0));
-      inputs.set(toChw(spikes, network.input.shape), i * pixels);
-    }
-    put('inputs.npy', encodeNpy({ dtype: '|u1', data: inputs }, [count, pixels]));
-    put('labels.npy', encodeNpy({ dtype: '|u1', data: samples.labels.slice(0, count) }, [count]));
-    put('simulator_predictions.npy', encodeNpy({ dtype: '|u1', data: ctx.predictions.slice(0, count) }, [count]));
-    const key = network.output.key;
-    put('key.npy', encodeNpy({ dtype: '|u1', data: Uint8Array.from(key.flat()) }, [key.length, key[0]!.length]));
+    putSampleFiles(put, network, samples, ctx.predictions, count);
     put(PYNN_SCRIPT, pynnScript({ network: network.name, layers, inputSize: pixels, samples: count, classNames: network.output.classNames, defaultSimulator: ctx.simulator }));
     let correct = 0;
     for (let i = 0; i < count; i++) if (ctx.predictions[i] === samples.labels[i]) correct++;
