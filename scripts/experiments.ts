@@ -4,6 +4,7 @@
  *
  *   npm run experiments                       # all of them (hours on a 2-core machine)
  *   npm run experiments -- quickstart ci-smoke
+ *   npm run experiments -- mnist-cnn --workers 1   # options after the names go to `whetstone train`
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -31,7 +32,9 @@ const TARGETS: Target[] = [
 
 const root = new URL('..', import.meta.url).pathname;
 const outDir = join(root, 'runs', 'experiments');
-const wanted = process.argv.slice(2);
+const firstOption = process.argv.slice(2).findIndex((a) => a.startsWith('-'));
+const wanted = firstOption < 0 ? process.argv.slice(2) : process.argv.slice(2, 2 + firstOption);
+const trainOptions = firstOption < 0 ? [] : process.argv.slice(2 + firstOption);
 const selected = TARGETS.filter((t) => wanted.length === 0 || wanted.includes(t.config));
 const resultsFile = join(root, 'docs', 'results.md');
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${(v * 100).toFixed(2)}%`);
@@ -47,7 +50,7 @@ function newestRun(name: string, before: Set<string>): string | undefined {
 const rows: [string, string][] = [];
 for (const t of selected) {
   const before = new Set(existsSync(outDir) ? readdirSync(outDir) : []);
-  const args = ['bin/whetstone.js', 'train', `configs/${t.config}.yaml`, '--out', outDir];
+  const args = ['bin/whetstone.js', 'train', `configs/${t.config}.yaml`, '--out', outDir, ...trainOptions];
   console.error(`\n== ${t.config}: node ${args.join(' ')}`);
   const started = Date.now();
   const run = spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CI: 'true' } });

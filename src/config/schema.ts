@@ -174,12 +174,23 @@ export const optimizerSchema = z.strictObject({
   momentum: z.number().min(0).lt(1).optional().describe('For sgd and rmsprop. Defaults to 0.'),
 });
 
+export const augmentationSchema = z.strictObject({
+  shift: nonNegativeInt
+    .max(8)
+    .default(0)
+    .describe('Translate each training image by a random whole number of pixels in −shift…shift along each axis (zero-filled). Defaults to 0.'),
+  flip_horizontal: z.boolean().default(false).describe('Mirror each training image left–right with probability ½. Defaults to false.'),
+});
+
 export const trainingSchema = z.strictObject({
   epochs: positiveInt
     .default(20)
     .describe('Maximum number of epochs. Training stops earlier once every layer is fully sharpened. Defaults to 20.'),
   batch_size: positiveInt.default(128).describe('Defaults to 128.'),
   optimizer: optimizerSchema.default({ name: 'adadelta' }),
+  augmentation: augmentationSchema
+    .optional()
+    .describe('Random transformations of the training images, drawn from the seed; validation and test images are never changed. Defaults to none.'),
 });
 
 // ───────────────────────────── sharpening ─────────────────────────────

@@ -6,6 +6,7 @@ export * from './types.js';
 export { loadDataset, loadIdxDataset, describeDatasets, type DatasetDescription } from './registry.js';
 export { shuffledOrder, applySplitOptions, splitValidation, validationCount, limitSplit, subset, type SplitOptions } from './split.js';
 export { normaliseBatch, batches, batchCount, identityOrder, pixelsPerImage, type Batch, type BatchOptions } from './batches.js';
+export { augmentBatch, augmentationRandom, isIdentity as isIdentityAugmentation, type Augmentation } from './augment.js';
 export {
   parseIdx,
   encodeIdx,

@@ -4,7 +4,16 @@
  * sharpness variables), validation at current and at full sharpness, and one metrics record per
  * epoch. Stops when every layer is fully sharpened or at the epoch limit.
  */
-import { batchCount, batches, shuffledOrder, type Dataset } from '../data/index.js';
+import {
+  augmentBatch,
+  augmentationRandom,
+  batchCount,
+  batches,
+  isIdentityAugmentation,
+  shuffledOrder,
+  type Augmentation,
+  type Dataset,
+} from '../data/index.js';
 import { InterruptedError } from '../errors.js';
 import type { SpikingLayer } from '../model/layers/spiking.js';
 import { tf } from '../model/tf.js';
@@ -53,6 +62,8 @@ export interface LoopOptions {
   /** Threads computing gradients (parallel.ts). Defaults to 1: `model.trainOnBatch` on this thread. */
   readonly workers?: number;
   readonly seed: number;
+  /** Random transformations of the training images (none by default), drawn from `seed` and the epoch. */
+  readonly augmentation?: Augmentation;
   /** First epoch to run (0-based): > 0 when resuming. */
   readonly startEpoch: number;
   readonly maxEpochs: number;
@@ -94,8 +105,11 @@ async function epochLoop(opts: LoopOptions, trainer: BatchTrainer): Promise<Loop
     let accSum = 0;
     let seen = 0;
     let b = 0;
-    for (const batch of batches(data.train, shuffledOrder(data.train.count, opts.seed, epoch), batchSize, data.shape)) {
+    const augmentation = isIdentityAugmentation(opts.augmentation) ? undefined : opts.augmentation;
+    const random = augmentationRandom(opts.seed, epoch);
+    for (const plain of batches(data.train, shuffledOrder(data.train.count, opts.seed, epoch), batchSize, data.shape)) {
       if (signal?.aborted) throw new InterruptedError(`interrupted during epoch ${epoch + 1}`);
+      const batch = augmentation ? augmentBatch(plain, data.shape, augmentation, random) : plain;
       const { loss: batchLoss, accuracy: batchAcc } = await trainer.step(batch);
       lossSum += batchLoss * batch.count;
       accSum += batchAcc * batch.count;

@@ -274,6 +274,10 @@ export async function runTraining(run: PreparedRun, opts: Pick<TrainOptions, 'si
     batchSize: config.training.batch_size,
     workers: metadata.workers,
     seed: config.seed,
+    augmentation: config.training.augmentation && {
+      shift: config.training.augmentation.shift,
+      flipHorizontal: config.training.augmentation.flip_horizontal,
+    },
     startEpoch: state?.epochsDone ?? 0,
     maxEpochs: config.training.epochs,
     signal: opts.signal,
