@@ -78,6 +78,14 @@ describe('MaxPoolGrad on wasm', () => {
     });
     expect(Array.from(r.wasm[0]!)).toEqual(Array.from(r.cpu[0]!));
   });
+  it('a window of −∞ passes no gradient on, as on cpu', async () => {
+    const r = await both(() => {
+      const x = tf.tensor4d([-Infinity, -Infinity, 3, 1, -Infinity, -Infinity, 2, 4], [1, 2, 4, 1]);
+      return [tf.grad((a: tf.Tensor) => tf.sum(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid')))(x)];
+    });
+    expect(Array.from(r.cpu[0]!)).toEqual([0, 0, 0, 0, 0, 0, 0, 1]);
+    expect(Array.from(r.wasm[0]!)).toEqual(Array.from(r.cpu[0]!));
+  });
 });
 
 describe('Sum and Mean on wasm', () => {
