@@ -139,22 +139,43 @@ describe('determinism', () => {
     const config = tinyConfig();
     const runs = [join(out, 'det-a'), join(out, 'det-b')];
     for (const dir of runs) expect((await cli(['train', config, '--out', dir, '--backend', 'wasm'])).code).toBe(0);
-    const [a, b] = runs.map((dir) => {
-      const run = onlyRun(dir);
-      const metrics = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => {
-          const { seconds: _s, images_per_second: _i, ...rest } = JSON.parse(l);
-          return rest;
-        });
-      return { metrics, weights: readFileSync(join(run, 'snn', 'weights.bin')), summary: JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8')) };
-    });
+    const [a, b] = runs.map(runResult);
     expect(a!.metrics).toEqual(b!.metrics);
     expect(a!.weights.equals(b!.weights)).toBe(true);
     expect(a!.summary.spiking_accuracy).toBe(b!.summary.spiking_accuracy);
   }, 120_000);
+
+  it('augmentation is drawn from the seed: two augmented runs agree, and differ from a plain one', async () => {
+    const config = tinyConfig();
+    const runs = [join(out, 'aug-a'), join(out, 'aug-b'), join(out, 'aug-plain')];
+    for (const dir of runs) {
+      const set = dir.endsWith('plain') ? [] : ['--set', 'training.augmentation={shift: 2, flip_horizontal: true}'];
+      const r = await cli(['train', config, '--out', dir, '--backend', 'wasm', ...set]);
+      expect(r.stderr).not.toMatch(/error/);
+      expect(r.code).toBe(0);
+    }
+    const [a, b, plain] = runs.map(runResult);
+    expect(a!.metrics).toEqual(b!.metrics);
+    expect(a!.weights.equals(b!.weights)).toBe(true);
+    expect(a!.metrics[0].loss).not.toBe(plain!.metrics[0].loss);
+    expect(a!.weights.equals(plain!.weights)).toBe(false);
+    const resolved = parse(readFileSync(join(onlyRun(runs[0]!), 'config.yaml'), 'utf8'));
+    expect(resolved.training.augmentation).toEqual({ shift: 2, flip_horizontal: true });
+  }, 120_000);
 });
+
+/** What two runs must share to count as the same: metrics without times, spiking weights, summary. */
+function runResult(dir: string) {
+  const run = onlyRun(dir);
+  const metrics = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const { seconds: _s, images_per_second: _i, ...rest } = JSON.parse(l);
+      return rest;
+    });
+  return { metrics, weights: readFileSync(join(run, 'snn', 'weights.bin')), summary: JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8')) };
+}
 
 describe('interrupted runs', () => {
   it('a run that hits the epoch limit says so, exits 1, and --resume finishes it', async () => {
