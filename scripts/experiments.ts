@@ -5,8 +5,17 @@
  *   npm run experiments                       # all of them (hours on a 2-core machine)
  *   npm run experiments -- quickstart ci-smoke
  *   npm run experiments -- mnist-cnn --workers 1   # options after the names go to `whetstone train`
+ *   npm run experiments -- --record runs/x/mnist-dense-20261128-130853 …
+ *
+ * `--record` takes finished runs of `whetstone train configs/NAME.yaml` (as the experiments run it,
+ * but started by hand) instead of training: a run is recorded only when its resolved config.yaml
+ * equals what configs/NAME.yaml resolves to today, so a row always describes the config in the
+ * repository. Date and machine come from the run's metadata.json.
  */
 import { spawnSync } from 'node:child_process';
+import { isDeepStrictEqual } from 'node:util';
+import { parse } from 'yaml';
+import { loadExperiment } from '../src/config/loader.js';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { writeFileAtomic } from '../src/util/atomic.js';
 import { cpus } from 'node:os';
@@ -32,10 +41,11 @@ const TARGETS: Target[] = [
 
 const root = new URL('..', import.meta.url).pathname;
 const outDir = join(root, 'runs', 'experiments');
-const firstOption = process.argv.slice(2).findIndex((a) => a.startsWith('-'));
+const recording = process.argv[2] === '--record';
+const firstOption = recording ? -1 : process.argv.slice(2).findIndex((a) => a.startsWith('-'));
 const wanted = firstOption < 0 ? process.argv.slice(2) : process.argv.slice(2, 2 + firstOption);
 const trainOptions = firstOption < 0 ? [] : process.argv.slice(2 + firstOption);
-const selected = TARGETS.filter((t) => wanted.length === 0 || wanted.includes(t.config));
+const selected = recording ? [] : TARGETS.filter((t) => wanted.length === 0 || wanted.includes(t.config));
 const resultsFile = join(root, 'docs', 'results.md');
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${(v * 100).toFixed(2)}%`);
 
@@ -48,6 +58,34 @@ function newestRun(name: string, before: Set<string>): string | undefined {
 }
 
 const rows: [string, string][] = [];
+
+function row(t: Target, summary: any, status: string, measured: string): [string, string] {
+  const reached =
+    summary !== undefined &&
+    summary.spiking_accuracy >= t.spiking &&
+    (t.maxDrop === undefined || (summary.accuracy_drop !== null && summary.accuracy_drop <= t.maxDrop));
+  return [
+    t.config,
+    `| \`${t.config}\` | ${t.network} | ≥ ${pct(t.spiking)}${t.maxDrop ? `, drop ≤ ${(t.maxDrop * 100).toFixed(1)} pt` : ''} | ${pct(summary?.spiking_accuracy)} | ${pct(summary?.unsharpened_accuracy)} | ${summary?.epochs ?? '—'} | ${summary ? `${(summary.wall_seconds / 60).toFixed(1)} min` : status} | ${summary?.backend ?? '—'} | ${reached ? 'yes' : '**no**'} | ${t.note} | ${measured} |`,
+  ];
+}
+
+for (const dir of recording ? process.argv.slice(3) : []) {
+  const name = parse(readFileSync(join(dir, 'config.yaml'), 'utf8')).name as string;
+  const t = TARGETS.find((x) => x.config === name);
+  if (t === undefined) throw new Error(`${dir}: experiment '${name}' is not one of ${TARGETS.map((x) => x.config).join(', ')}`);
+  const ours = loadExperiment(join(root, 'configs', `${name}.yaml`)).config;
+  // Where the run was written is not part of the experiment.
+  const { output_dir: _a, ...resolved } = parse(readFileSync(join(dir, 'config.yaml'), 'utf8'));
+  const { output_dir: _b, ...current } = JSON.parse(JSON.stringify(ours));
+  if (!isDeepStrictEqual(resolved, current)) {
+    throw new Error(`${dir}: its config.yaml differs from configs/${name}.yaml; not recorded`);
+  }
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+  const meta = JSON.parse(readFileSync(join(dir, 'metadata.json'), 'utf8'));
+  rows.push(row(t, summary, '', `${String(meta.ended_at).slice(0, 10)}, ${meta.machine.cores} × ${meta.machine.cpu}`));
+  console.error(`== ${name}: recorded ${dir}, spiking ${pct(summary.spiking_accuracy)}`);
+}
 for (const t of selected) {
   const before = new Set(existsSync(outDir) ? readdirSync(outDir) : []);
   const args = ['bin/whetstone.js', 'train', `configs/${t.config}.yaml`, '--out', outDir, ...trainOptions];
@@ -62,14 +100,7 @@ for (const t of selected) {
     console.error(`== ${t.config}: killed (${run.signal}), not recorded`);
     continue;
   }
-  const reached =
-    summary !== undefined &&
-    summary.spiking_accuracy >= t.spiking &&
-    (t.maxDrop === undefined || (summary.accuracy_drop !== null && summary.accuracy_drop <= t.maxDrop));
-  rows.push([
-    t.config,
-    `| \`${t.config}\` | ${t.network} | ≥ ${pct(t.spiking)}${t.maxDrop ? `, drop ≤ ${(t.maxDrop * 100).toFixed(1)} pt` : ''} | ${pct(summary?.spiking_accuracy)} | ${pct(summary?.unsharpened_accuracy)} | ${summary?.epochs ?? '—'} | ${summary ? `${(summary.wall_seconds / 60).toFixed(1)} min` : `exit ${run.status}`} | ${summary?.backend ?? '—'} | ${reached ? 'yes' : '**no**'} | ${t.note} | ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model.trim()} |`,
-  ]);
+  rows.push(row(t, summary, `exit ${run.status}`, `${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model.trim()}`));
   console.error(`== ${t.config}: exit ${run.status}, ${wall.toFixed(0)} s, spiking ${pct(summary?.spiking_accuracy)}`);
 }
 
