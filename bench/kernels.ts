@@ -19,21 +19,15 @@ const cases: { name: string; kernel: string; inputs: Record<string, tf.Tensor>; 
 {
   const x = rnd([64, 26, 26, 32]);
   cases.push({ name: 'Sum [64,26,26,32] over 0,1,2', kernel: 'Sum', inputs: { x }, attrs: { axis: [0, 1, 2], keepDims: false } });
-  const y = tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid');
-  cases.push({
-    name: 'MaxPoolGrad [64,26,26,32] 2×2',
-    kernel: 'MaxPoolGrad',
-    inputs: { dy: rnd(y.shape), input: x, output: y },
-    attrs: { filterSize: 2, strides: 2, pad: 'valid' },
-  });
-  const x2 = rnd([64, 11, 11, 64]);
-  const y2 = tf.maxPool(x2 as tf.Tensor4D, 2, 2, 'valid');
-  cases.push({
-    name: 'MaxPoolGrad [64,11,11,64] 2×2',
-    kernel: 'MaxPoolGrad',
-    inputs: { dy: rnd(y2.shape), input: x2, output: y2 },
-    attrs: { filterSize: 2, strides: 2, pad: 'valid' },
-  });
+  for (const input of [x, rnd([64, 11, 11, 64])]) {
+    const output = tf.maxPool(input as tf.Tensor4D, 2, 2, 'valid');
+    cases.push({
+      name: `MaxPoolGrad [${input.shape}] 2×2`,
+      kernel: 'MaxPoolGrad',
+      inputs: { dy: rnd(output.shape), input, output },
+      attrs: { filterSize: 2, strides: 2, pad: 'valid' },
+    });
+  }
 }
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 for (const c of cases) {

@@ -71,13 +71,12 @@ function row(t: Target, summary: any, status: string, measured: string): [string
 }
 
 for (const dir of recording ? process.argv.slice(3) : []) {
-  const name = parse(readFileSync(join(dir, 'config.yaml'), 'utf8')).name as string;
-  const t = TARGETS.find((x) => x.config === name);
-  if (t === undefined) throw new Error(`${dir}: experiment '${name}' is not one of ${TARGETS.map((x) => x.config).join(', ')}`);
-  const ours = loadExperiment(join(root, 'configs', `${name}.yaml`)).config;
   // Where the run was written is not part of the experiment.
   const { output_dir: _a, ...resolved } = parse(readFileSync(join(dir, 'config.yaml'), 'utf8'));
-  const { output_dir: _b, ...current } = JSON.parse(JSON.stringify(ours));
+  const name = resolved.name as string;
+  const t = TARGETS.find((x) => x.config === name);
+  if (t === undefined) throw new Error(`${dir}: experiment '${name}' is not one of ${TARGETS.map((x) => x.config).join(', ')}`);
+  const { output_dir: _b, ...current } = JSON.parse(JSON.stringify(loadExperiment(join(root, 'configs', `${name}.yaml`)).config));
   if (!isDeepStrictEqual(resolved, current)) {
     throw new Error(`${dir}: its config.yaml differs from configs/${name}.yaml; not recorded`);
   }

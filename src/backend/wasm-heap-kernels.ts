@@ -207,4 +207,3 @@ function columnReduction(scale: (rows: number) => number): HeapKernel {
 export const sumLeading = columnReduction(() => 1);
 /** `Mean` over leading axes. */
 export const meanLeading = columnReduction((rows) => 1 / rows);
-

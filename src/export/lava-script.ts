@@ -3,6 +3,7 @@
  * from lava.proc.dense.Dense and lava.proc.lif.LIF in Lava's bit-accurate (fixed_pt) models, fed
  * from a RingBuffer and read out through a RingBuffer sink. Needs Lava (lava-nc) to run.
  */
+import { PY_LOAD_SAMPLES } from './layout.js';
 
 export interface LavaLayer {
   readonly name: string;
@@ -66,12 +67,7 @@ def main():
     from lava.proc.io.source import RingBuffer as Source
     from lava.proc.lif.process import LIF
 
-    inputs = load("inputs.npy")
-    labels = load("labels.npy").astype(int)
-    expected = load("simulator_predictions.npy").astype(int)
-    key = load("key.npy").astype(int)
-    n = len(inputs) if args.samples is None else min(args.samples, len(inputs))
-    window = 2 * (len(LAYERS) + 1) + GAP
+${PY_LOAD_SAMPLES}    window = 2 * (len(LAYERS) + 1) + GAP
     steps = n * window + window
 
     spikes = np.zeros((INPUT_SIZE + 1, steps), dtype=np.int32)

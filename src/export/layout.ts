@@ -226,3 +226,14 @@ export function putSampleFiles(
   const key = network.output.key;
   put('key.npy', encodeNpy({ dtype: '|u1', data: Uint8Array.from(key.flat()) }, [key.length, key[0]!.length]));
 }
+
+/**
+ * Lines of a generated script's main(): the sample files `putSampleFiles` writes, loaded with the
+ * script's `load` helper, and `n`, the number of samples to run (`--samples`, default all).
+ */
+export const PY_LOAD_SAMPLES = `    inputs = load("inputs.npy")
+    labels = load("labels.npy").astype(int)
+    expected = load("simulator_predictions.npy").astype(int)
+    key = load("key.npy").astype(int)
+    n = len(inputs) if args.samples is None else min(args.samples, len(inputs))
+`;

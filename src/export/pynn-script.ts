@@ -3,6 +3,7 @@
  * standard library, NumPy and the chosen PyNN backend; every array comes from the .npy files
  * beside it, the structure from the LAYERS literal below.
  */
+import { PY_LOAD_SAMPLES } from './layout.js';
 
 export interface ScriptLayer {
   readonly name: string;
@@ -111,12 +112,7 @@ def main():
     parser.add_argument("--samples", type=int, default=None, help="run only the first N samples (default: all ${o.samples})")
     args = parser.parse_args()
 
-    inputs = load("inputs.npy")
-    labels = load("labels.npy").astype(int)
-    expected = load("simulator_predictions.npy").astype(int)
-    key = load("key.npy").astype(int)
-    n = len(inputs) if args.samples is None else min(args.samples, len(inputs))
-    inputs, labels, expected = inputs[:n], labels[:n], expected[:n]
+${PY_LOAD_SAMPLES}    inputs, labels, expected = inputs[:n], labels[:n], expected[:n]
 
     sim = import_backend(args.simulator)
     sim.setup(timestep=DT, min_delay=DT, max_delay=DT)
