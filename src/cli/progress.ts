@@ -14,6 +14,7 @@ export function epochLine(m: EpochMetrics, out: Output): string {
     `val ${pct(m.val_accuracy)}`,
     `spiking val ${out.color.bold(pct(m.spiking_val_accuracy))}`,
     `sharpness [${sharp}] ${m.phase}`,
+    `lr ${Number(m.learning_rate.toPrecision(3))}`,
     `${m.seconds.toFixed(1)}s ${Math.round(m.images_per_second)} img/s`,
   ].join(' | ');
 }

@@ -11,6 +11,7 @@ function typeOf(s: Json): string {
   if (s.const !== undefined) return `\`${JSON.stringify(s.const)}\``;
   if (Array.isArray(s.enum)) return s.enum.map((v) => `\`${String(v)}\``).join(' \\| ');
   const variants = (s.anyOf ?? s.oneOf) as Json[] | undefined;
+  if (variants?.every((v) => v.type === 'object')) return 'mapping (one of the forms below)';
   if (variants) return variants.map(typeOf).join(' or ');
   if (s.type === 'array') {
     if (Array.isArray(s.prefixItems)) return `[${(s.prefixItems as Json[]).map(typeOf).join(', ')}]`;

@@ -180,7 +180,40 @@ export const augmentationSchema = z.strictObject({
     .default(0)
     .describe('Translate each training image by a random whole number of pixels in −shift…shift along each axis (zero-filled). Defaults to 0.'),
   flip_horizontal: z.boolean().default(false).describe('Mirror each training image left–right with probability ½. Defaults to false.'),
+  until_epoch: positiveInt
+    .optional()
+    .describe(
+      'Augment only the epochs before this one (0-based, as sharpening.start_epoch): set it to the start of sharpening to let the binary network fit the plain images. Defaults to every epoch.',
+    ),
 });
+
+const decayFactor = z.number().gt(0).max(1);
+const lrStart = nonNegativeInt
+  .default(0)
+  .describe('First epoch (0-based, as sharpening.start_epoch) whose rate is lowered; earlier epochs train at optimizer.learning_rate. Defaults to 0.');
+
+export const learningRateScheduleSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('step'),
+    milestones: z
+      .array(nonNegativeInt)
+      .min(1)
+      .refine((m) => m.every((v, i) => i === 0 || v > m[i - 1]!), 'must be increasing')
+      .describe('step: epochs (0-based) from which the rate is multiplied by `factor` once more.'),
+    factor: decayFactor.describe('step: multiplier applied at each milestone, in (0, 1].'),
+  }),
+  z.strictObject({
+    type: z.literal('exponential'),
+    start_epoch: lrStart,
+    factor: decayFactor.describe('exponential: multiplier applied at every epoch from start_epoch on, in (0, 1].'),
+  }),
+  z.strictObject({
+    type: z.literal('cosine'),
+    start_epoch: lrStart,
+    end_epoch: positiveInt.optional().describe('cosine: the rate reaches min_learning_rate in the epoch before this one. Defaults to training.epochs.'),
+    min_learning_rate: z.number().min(0).default(0).describe('cosine: the final rate. Defaults to 0.'),
+  }),
+]);
 
 export const trainingSchema = z.strictObject({
   epochs: positiveInt
@@ -191,6 +224,15 @@ export const trainingSchema = z.strictObject({
   augmentation: augmentationSchema
     .optional()
     .describe('Random transformations of the training images, drawn from the seed; validation and test images are never changed. Defaults to none.'),
+  learning_rate_schedule: learningRateScheduleSchema
+    .optional()
+    .describe('How the learning rate changes from epoch to epoch (step, exponential or cosine decay). Defaults to a constant rate.'),
+}).superRefine((t, ctx) => {
+  const s = t.learning_rate_schedule;
+  if (s?.type === 'cosine' && (s.end_epoch ?? t.epochs) <= s.start_epoch) {
+    const path = s.end_epoch === undefined ? ['learning_rate_schedule', 'start_epoch'] : ['learning_rate_schedule', 'end_epoch'];
+    ctx.addIssue({ code: 'custom', path, message: `cosine decay needs end_epoch (default: training.epochs) after start_epoch` });
+  }
 });
 
 // ───────────────────────────── sharpening ─────────────────────────────
@@ -281,6 +323,7 @@ export type SharpeningConfig = z.output<typeof sharpeningSchema>;
 export type DatasetConfig = z.output<typeof datasetSchema>;
 export type ModelConfig = z.output<typeof modelSchema>;
 export type OptimizerConfig = z.output<typeof optimizerSchema>;
+export type LearningRateScheduleConfig = z.output<typeof learningRateScheduleSchema>;
 
 /** JSON Schema of the experiment file (draft 2020-12), generated from the same zod schema. */
 export function experimentJsonSchema(): Record<string, unknown> {

@@ -49,6 +49,8 @@ const metricsSchema = z.object({
   spiking_val_accuracy: numOrNull,
   sharpness: z.array(num),
   phase: z.string(),
+  // Absent in runs made before training.learning_rate_schedule existed.
+  learning_rate: num.optional(),
   seconds: num,
   images_per_second: numOrNull,
 });

@@ -19,11 +19,16 @@ export class KerasAdadelta extends tf.Optimizer {
   private updates: Slot[] = [];
 
   constructor(
-    private readonly learningRate: number,
+    private learningRate: number,
     private readonly rho = 0.95,
     private readonly epsilon = 1e-7,
   ) {
     super();
+  }
+
+  /** Changes the rate from the next step on; the accumulators are kept. */
+  setLearningRate(rate: number): void {
+    this.learningRate = rate;
   }
 
   override applyGradients(variableGradients: tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[]): void {

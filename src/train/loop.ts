@@ -20,6 +20,7 @@ import { tf } from '../model/tf.js';
 import type { SharpeningPhase, SharpeningSchedule } from '../sharpen/index.js';
 import { currentBackend } from '../backend/index.js';
 import { evaluateAccuracy, withFullSharpness } from './evaluate.js';
+import { setLearningRate } from './optimizer.js';
 import { createTrainer, type BatchTrainer } from './parallel.js';
 
 /** One line of metrics.jsonl. */
@@ -35,6 +36,8 @@ export interface EpochMetrics {
   /** Sharpness of every spiking layer at the end of the epoch, input side first. */
   readonly sharpness: readonly number[];
   readonly phase: SharpeningPhase;
+  /** The optimizer's learning rate during the epoch (training.learning_rate_schedule). */
+  readonly learning_rate: number;
   readonly seconds: number;
   readonly images_per_second: number;
 }
@@ -64,6 +67,10 @@ export interface LoopOptions {
   readonly seed: number;
   /** Random transformations of the training images (none by default), drawn from `seed` and the epoch. */
   readonly augmentation?: Augmentation;
+  /** Augment only epochs (0-based) before this one; every epoch when undefined. */
+  readonly augmentUntilEpoch?: number;
+  /** The learning rate of each epoch (0-based), set on the model's optimizer before the epoch starts. */
+  readonly learningRate: (epoch: number) => number;
   /** First epoch to run (0-based): > 0 when resuming. */
   readonly startEpoch: number;
   readonly maxEpochs: number;
@@ -105,7 +112,10 @@ async function epochLoop(opts: LoopOptions, trainer: BatchTrainer): Promise<Loop
     let accSum = 0;
     let seen = 0;
     let b = 0;
-    const augmentation = isIdentityAugmentation(opts.augmentation) ? undefined : opts.augmentation;
+    const learningRate = opts.learningRate(epoch);
+    setLearningRate(model.optimizer, learningRate);
+    const augmenting = !isIdentityAugmentation(opts.augmentation) && epoch < (opts.augmentUntilEpoch ?? Infinity);
+    const augmentation = augmenting ? opts.augmentation : undefined;
     const random = augmentationRandom(opts.seed, epoch);
     for (const plain of batches(data.train, shuffledOrder(data.train.count, opts.seed, epoch), batchSize, data.shape)) {
       if (signal?.aborted) throw new InterruptedError(`interrupted during epoch ${epoch + 1}`);
@@ -136,6 +146,7 @@ async function epochLoop(opts: LoopOptions, trainer: BatchTrainer): Promise<Loop
       spiking_val_accuracy: spikingValAccuracy,
       sharpness: schedule.sharpness,
       phase: schedule.phase,
+      learning_rate: learningRate,
       seconds: (performance.now() - started) / 1000,
       images_per_second: seen / trainSeconds,
     };

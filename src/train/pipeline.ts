@@ -31,7 +31,8 @@ import { loadCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint
 import { accuracyOf, evaluateAccuracy, predictClasses, withFullSharpness, withSharpness } from './evaluate.js';
 import { runEpochs, type BatchProgress, type EpochMetrics } from './loop.js';
 import { collectMetadata, type RunMetadata } from './metadata.js';
-import { createOptimizer } from './optimizer.js';
+import { learningRateAt } from './lr-schedule.js';
+import { baseLearningRate, createOptimizer } from './optimizer.js';
 import { defaultWorkers } from './parallel.js';
 import { createRunDir } from './run-dir.js';
 
@@ -278,6 +279,9 @@ export async function runTraining(run: PreparedRun, opts: Pick<TrainOptions, 'si
       shift: config.training.augmentation.shift,
       flipHorizontal: config.training.augmentation.flip_horizontal,
     },
+    augmentUntilEpoch: config.training.augmentation?.until_epoch,
+    learningRate: (epoch) =>
+      learningRateAt(config.training.learning_rate_schedule, baseLearningRate(config.training.optimizer), epoch, config.training.epochs),
     startEpoch: state?.epochsDone ?? 0,
     maxEpochs: config.training.epochs,
     signal: opts.signal,
