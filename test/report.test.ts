@@ -65,6 +65,9 @@ describe('a ci-smoke run: train writes the report, Chromium shows it', () => {
     for (const layer of evaluation.layers) expect(md).toMatch(new RegExp(`\\| ${layer.name} \\| dense \\| ${layer.step} \\| ${layer.neurons} \\|`));
     for (const row of evaluation.energy.rows) expect(md).toContain(row.source);
     for (const c of CHARTS) expect(md).toContain(`](charts/${c}.svg)`);
+    expect(md).toMatch(/\| phase +\| learning rate +\| seconds +\|/);
+    const metrics = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    for (const m of metrics) expect(md).toMatch(new RegExp(`\\| ${m.phase} +\\| ${m.learning_rate} +\\|`));
   });
 
   it('opens offline in headless Chromium with no console errors, no requests, and marks drawn in every chart', async () => {

@@ -129,8 +129,10 @@ export function environmentTable(run: RunRecord): Table {
 
 /** The per-epoch record as a table (report.md; the HTML shows it as charts). */
 export function epochTable(run: RunRecord): Table {
+  // Runs made before training.learning_rate_schedule existed have no rate per epoch.
+  const rates = run.metrics.some((m) => m.learning_rate !== undefined);
   return {
-    header: ['epoch', 'loss', 'accuracy', 'validation', 'spiking validation', 'sharpness', 'phase', 'seconds'],
+    header: ['epoch', 'loss', 'accuracy', 'validation', 'spiking validation', 'sharpness', 'phase', ...(rates ? ['learning rate'] : []), 'seconds'],
     rows: run.metrics.map((m) => [
       String(m.epoch),
       m.loss === null ? 'n/a' : m.loss.toFixed(4),
@@ -139,9 +141,10 @@ export function epochTable(run: RunRecord): Table {
       pct(m.spiking_val_accuracy),
       m.sharpness.map((v) => v.toFixed(2)).join(' '),
       m.phase,
+      ...(rates ? [m.learning_rate === undefined ? 'n/a' : String(Number(m.learning_rate.toPrecision(3)))] : []),
       fixed(m.seconds),
     ]),
-    numeric: [0, 1, 2, 3, 4, 7],
+    numeric: rates ? [0, 1, 2, 3, 4, 7, 8] : [0, 1, 2, 3, 4, 7],
   };
 }
 
