@@ -112,7 +112,7 @@ async function tfjsEngine(net: BenchNetwork, backend: Exclude<BackendName, 'auto
     async time(steps) {
       await tf.setBackend(backend === 'tfjs-node' ? 'tensorflow' : backend);
       const t0 = performance.now();
-      for (let s = 0; s < steps; s++) await trainer!.step(b);
+      for (let s = 0; s < steps; s++) await trainer!.step(b, s);
       return (performance.now() - t0) / 1000;
     },
     async close() {

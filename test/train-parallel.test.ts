@@ -29,8 +29,9 @@ afterAll(async () => {
   await Promise.all(trainers.map((t) => t.close()));
 });
 
-function modelConfig(batchNorm: boolean): ModelConfig {
+function modelConfig(batchNorm: boolean, dropout = 0): ModelConfig {
   const bn = batchNorm ? [{ type: 'batch_norm', epsilon: 0.001, momentum: 0.9 } as const] : [];
+  const drop = dropout > 0 ? [{ type: 'dropout', rate: dropout } as const] : [];
   return {
     activation: 'brelu',
     input_encoding: 'analog',
@@ -40,6 +41,7 @@ function modelConfig(batchNorm: boolean): ModelConfig {
       ...bn,
       { type: 'spiking' },
       { type: 'max_pool2d', pool_size: 2, padding: 'valid' },
+      ...drop,
       { type: 'flatten' },
       { type: 'dense', units: 16, use_bias: true },
       ...bn,
@@ -67,8 +69,8 @@ function split(count: number, seed: number): DatasetSplit {
   return { images, labels, count };
 }
 
-async function run(workers: number, batchNorm: boolean, steps: number): Promise<{ weights: Float32Array[]; losses: number[] }> {
-  const { model, spikingLayers } = buildModel(modelConfig(batchNorm), { inputShape: [...SHAPE], classes: 3, seed: 5 });
+async function run(workers: number, batchNorm: boolean, steps: number, config = modelConfig(batchNorm)): Promise<{ weights: Float32Array[]; losses: number[] }> {
+  const { model, spikingLayers } = buildModel(config, { inputShape: [...SHAPE], classes: 3, seed: 5 });
   model.compile({ optimizer: createOptimizer({ name: 'adam', learning_rate: 0.01 }), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const trainer = await createTrainer({ model, shape: SHAPE, classes: 3, workers, backend: 'wasm' });
   trainers.push(trainer);
@@ -78,7 +80,7 @@ async function run(workers: number, batchNorm: boolean, steps: number): Promise<
     // Sharpness changes between steps: the workers must see it, or their gradients differ.
     spikingLayers.forEach((l, i) => l.setSharpness(Math.min(0.9, s * 0.3 + i * 0.1)));
     const batch: Batch = normaliseBatch(data, Array.from({ length: 25 }, (_, i) => s * 25 + i), [...SHAPE]);
-    const r = await trainer.step(batch);
+    const r = await trainer.step(batch, s);
     losses.push(r.loss, r.accuracy);
   }
   const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
@@ -113,6 +115,36 @@ describe('data-parallel training', () => {
     const b = await run(2, true, 3);
     expect(b.losses).toEqual(a.losses);
     a.weights.forEach((w, i) => expect(Array.from(b.weights[i]!)).toEqual(Array.from(w)));
+  }, 120_000);
+});
+
+describe('dropout while training', () => {
+  // tfjs-layers' seeded Dropout draws the same mask at every call; the trainer reseeds it each
+  // step (src/model/dropout.ts). With the rate 0 the weights stay put, so any change in the loss
+  // of one batch comes from the masks alone.
+  async function losses(workers: number, seeds: number[]): Promise<number[]> {
+    const { model } = buildModel(modelConfig(false, 0.5), { inputShape: [...SHAPE], classes: 3, seed: 5 });
+    model.compile({ optimizer: createOptimizer({ name: 'sgd', learning_rate: 0, momentum: 0 }), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    const trainer = await createTrainer({ model, shape: SHAPE, classes: 3, workers, backend: 'wasm' });
+    trainers.push(trainer);
+    const batch = normaliseBatch(split(40, 3), Array.from({ length: 40 }, (_, i) => i), [...SHAPE]);
+    const out: number[] = [];
+    for (const seed of seeds) out.push((await trainer.step(batch, seed)).loss);
+    await trainer.close();
+    model.dispose();
+    return out;
+  }
+
+  it.each([1, 2])('draws a new mask every step, the same one for the same step seed (%i workers)', async (workers) => {
+    const [a, b, c, again] = await losses(workers, [11, 12, 13, 11]);
+    expect(new Set([a, b, c]).size).toBe(3);
+    expect(again).toBe(a);
+  }, 120_000);
+
+  it('is deterministic for a seed and a worker count', async () => {
+    const config = modelConfig(true, 0.5);
+    const twice = await Promise.all([0, 1].map(() => run(2, true, 3, config)));
+    expect(twice[1]!.losses).toEqual(twice[0]!.losses);
   }, 120_000);
 });
 

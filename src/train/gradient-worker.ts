@@ -8,6 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { initBackend, type BackendName } from '../backend/index.js';
+import { reseedDropout } from '../model/dropout.js';
 import '../model/layers/decode.js';
 import '../model/layers/spiking.js';
 import { tf } from '../model/tf.js';
@@ -29,7 +30,7 @@ export interface WorkerInit {
 }
 
 export type ToWorker =
-  | { readonly type: 'step'; readonly x: SharedArrayBuffer; readonly labels: SharedArrayBuffer; readonly start: number; readonly count: number };
+  | { readonly type: 'step'; readonly x: SharedArrayBuffer; readonly labels: SharedArrayBuffer; readonly start: number; readonly count: number; readonly seed: number };
 
 export type FromWorker =
   | { readonly type: 'ready' }
@@ -51,6 +52,7 @@ try {
   port.on('message', (m: ToWorker) => {
     try {
       writeWeights(model, layout, weights);
+      reseedDropout(model, m.seed, init.index);
       const x = new Float32Array(m.x, m.start * pixels * 4, m.count * pixels);
       const labels = new Uint8Array(m.labels, m.start, m.count);
       const r = sliceGradients(model, layout, x, labels, init.shape, init.classes, grads);

@@ -15,6 +15,7 @@ import {
   type Dataset,
 } from '../data/index.js';
 import { InterruptedError } from '../errors.js';
+import { stepSeed } from '../model/dropout.js';
 import type { SpikingLayer } from '../model/layers/spiking.js';
 import { tf } from '../model/tf.js';
 import type { SharpeningPhase, SharpeningSchedule } from '../sharpen/index.js';
@@ -120,7 +121,7 @@ async function epochLoop(opts: LoopOptions, trainer: BatchTrainer): Promise<Loop
     for (const plain of batches(data.train, shuffledOrder(data.train.count, opts.seed, epoch), batchSize, data.shape)) {
       if (signal?.aborted) throw new InterruptedError(`interrupted during epoch ${epoch + 1}`);
       const batch = augmentation ? augmentBatch(plain, data.shape, augmentation, random) : plain;
-      const { loss: batchLoss, accuracy: batchAcc } = await trainer.step(batch);
+      const { loss: batchLoss, accuracy: batchAcc } = await trainer.step(batch, stepSeed(opts.seed, epoch, b));
       lossSum += batchLoss * batch.count;
       accSum += batchAcc * batch.count;
       seen += batch.count;

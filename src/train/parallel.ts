@@ -26,6 +26,7 @@ import { Worker } from 'node:worker_threads';
 import type { BackendName } from '../backend/index.js';
 import type { Batch } from '../data/index.js';
 import { RuntimeFailure } from '../errors.js';
+import { reseedDropout } from '../model/dropout.js';
 import { tf } from '../model/tf.js';
 import { readWeights, sliceGradients, weightLayout, writeWeights, type WeightLayout } from './gradients.js';
 import type { FromWorker, ToWorker, WorkerInit } from './gradient-worker.js';
@@ -41,7 +42,8 @@ export interface StepResult {
 export interface BatchTrainer {
   /** Threads computing gradients (1: the main thread alone). */
   readonly workers: number;
-  step(batch: Batch): Promise<StepResult>;
+  /** One optimizer step; `seed` (dropout.ts stepSeed) draws the step's dropout masks. */
+  step(batch: Batch, seed: number): Promise<StepResult>;
   /** Stops the worker threads. */
   close(): Promise<void>;
 }
@@ -88,7 +90,8 @@ class MainThreadTrainer implements BatchTrainer {
   readonly workers = 1;
   constructor(private readonly opts: TrainerOptions) {}
 
-  async step(batch: Batch): Promise<StepResult> {
+  async step(batch: Batch, seed: number): Promise<StepResult> {
+    reseedDropout(this.opts.model, seed, 0);
     const x = tf.tensor4d(batch.x, [batch.count, ...this.opts.shape]);
     const y = tf.tidy(() => tf.oneHot(tf.tensor1d(batch.y, 'int32'), this.opts.classes));
     try {
@@ -192,7 +195,7 @@ class ParallelTrainer implements BatchTrainer {
     this.labels = new SharedArrayBuffer(count);
   }
 
-  async step(batch: Batch): Promise<StepResult> {
+  async step(batch: Batch, seed: number): Promise<StepResult> {
     if (this.failure) throw this.failure;
     const { model, shape, classes } = this.opts;
     const layout = this.layout;
@@ -208,10 +211,11 @@ class ParallelTrainer implements BatchTrainer {
     for (let i = 1; i < this.workers; i++) {
       if (sizes[i] === 0) continue;
       results[i] = new Promise((resolve, reject) => this.pending.set(i, { resolve, reject }));
-      const m: ToWorker = { type: 'step', x: this.x, labels: this.labels, start: starts[i]!, count: sizes[i]! };
+      const m: ToWorker = { type: 'step', x: this.x, labels: this.labels, start: starts[i]!, count: sizes[i]!, seed };
       this.threads[i]!.postMessage(m);
     }
     // The main thread's own slice, while the workers compute theirs.
+    reseedDropout(model, seed, 0);
     const own = sliceGradients(model, layout, batch.x.subarray(0, sizes[0]! * pixels), batch.y.subarray(0, sizes[0]!), shape, classes, this.ownGrads);
     const ownRunning = new Float32Array(this.runningSize);
     let o = 0;
