@@ -163,19 +163,24 @@ describe('determinism', () => {
     expect(resolved.training.augmentation).toEqual({ shift: 2, flip_horizontal: true });
   }, 120_000);
 
-  it('learning_rate_schedule sets each epoch\'s rate, and until_epoch stops augmenting at that epoch', async () => {
+  it('learning_rate_schedule sets each epoch\'s rate; until_epoch stops augmenting, a list of phases changes it', async () => {
     const config = tinyConfig();
     const lr = ['--set', 'training.learning_rate_schedule={type: step, milestones: [1], factor: 0.5}'];
-    const dirs = { until: join(out, 'aug-until'), always: join(out, 'aug-always') };
+    const dirs = { until: join(out, 'aug-until'), always: join(out, 'aug-always'), phases: join(out, 'aug-phases') };
+    const augmentation = {
+      until: '{shift: 2, flip_horizontal: true, until_epoch: 1}',
+      always: '{shift: 2, flip_horizontal: true}',
+      phases: '[{shift: 2, flip_horizontal: true, until_epoch: 1}, {shift: 1}]',
+    };
     for (const [name, dir] of Object.entries(dirs)) {
-      const until = name === 'until' ? ', until_epoch: 1' : '';
-      const r = await cli(['train', config, '--out', dir, '--backend', 'wasm', ...lr, '--set', `training.augmentation={shift: 2, flip_horizontal: true${until}}`]);
+      const r = await cli(['train', config, '--out', dir, '--backend', 'wasm', ...lr, '--set', `training.augmentation=${augmentation[name as keyof typeof dirs]}`]);
       expect(r.stderr).not.toMatch(/error/);
       expect(r.code).toBe(0);
       expect(r.stdout + r.stderr).toMatch(/epoch +2 .*\| lr 2 \|/);
     }
     const until = runResult(dirs.until);
     const always = runResult(dirs.always);
+    const phases = runResult(dirs.phases);
     const augmented = runResult(join(out, 'aug-a'));
     expect(until.metrics.map((m: { learning_rate: number }) => m.learning_rate)).toEqual([4, ...until.metrics.slice(1).map(() => 2)]);
     // Epoch 1 is the same augmented, full-rate epoch in all three runs; epoch 2 differs by the
@@ -184,7 +189,15 @@ describe('determinism', () => {
     expect(always.metrics[0]).toEqual(augmented.metrics[0]);
     expect(until.metrics[1].loss).not.toBe(augmented.metrics[1].loss);
     expect(until.metrics[1].loss).not.toBe(always.metrics[1].loss);
-  }, 120_000);
+    // A list of phases: epoch 1 as above, epoch 2 with 1-pixel shifts (neither plain nor 2 pixels).
+    expect(phases.metrics[0]).toEqual(augmented.metrics[0]);
+    expect(new Set([phases.metrics[1].loss, until.metrics[1].loss, always.metrics[1].loss]).size).toBe(3);
+    const resolved = parse(readFileSync(join(onlyRun(dirs.phases), 'config.yaml'), 'utf8'));
+    expect(resolved.training.augmentation).toEqual([
+      { shift: 2, flip_horizontal: true, until_epoch: 1 },
+      { shift: 1, flip_horizontal: false },
+    ]);
+  }, 180_000);
 });
 
 /** What two runs must share to count as the same: metrics without times, spiking weights, summary. */

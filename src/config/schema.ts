@@ -176,16 +176,36 @@ export const optimizerSchema = z.strictObject({
 
 export const augmentationSchema = z.strictObject({
   shift: nonNegativeInt
-    .max(8)
+    .max(8, { error: 'must be at most 8 pixels' })
     .default(0)
     .describe('Translate each training image by a random whole number of pixels in −shift…shift along each axis (zero-filled). Defaults to 0.'),
   flip_horizontal: z.boolean().default(false).describe('Mirror each training image left–right with probability ½. Defaults to false.'),
   until_epoch: positiveInt
     .optional()
     .describe(
-      'Augment only the epochs before this one (0-based, as sharpening.start_epoch): set it to the start of sharpening to let the binary network fit the plain images. Defaults to every epoch.',
+      'Augment only the epochs before this one (0-based, as sharpening.start_epoch): set it to the start of sharpening to let the binary network fit the plain images. In a list, the phase ends here and the next begins. Defaults to every epoch (in a list: required except on the last phase).',
     ),
 });
+
+/** One mapping, or phases in epoch order: each runs from the previous phase's until_epoch to its own. */
+export const augmentationPhasesSchema = z.union([
+  augmentationSchema,
+  z
+    .array(augmentationSchema)
+    .min(1)
+    .superRefine((phases, ctx) => {
+      phases.forEach((p, i) => {
+        const last = i === phases.length - 1;
+        if (p.until_epoch === undefined && !last) {
+          ctx.addIssue({ code: 'custom', path: [i, 'until_epoch'], message: 'every phase but the last needs until_epoch (where the next phase begins)' });
+        }
+        const before = i > 0 ? phases[i - 1]!.until_epoch : undefined;
+        if (p.until_epoch !== undefined && before !== undefined && p.until_epoch <= before) {
+          ctx.addIssue({ code: 'custom', path: [i, 'until_epoch'], message: `must be after the previous phase's until_epoch (${before})` });
+        }
+      });
+    }),
+]);
 
 const decayFactor = z.number().gt(0).max(1);
 const lrStart = nonNegativeInt
@@ -221,9 +241,11 @@ export const trainingSchema = z.strictObject({
     .describe('Maximum number of epochs. Training stops earlier once every layer is fully sharpened. Defaults to 20.'),
   batch_size: positiveInt.default(128).describe('Defaults to 128.'),
   optimizer: optimizerSchema.default({ name: 'adadelta' }),
-  augmentation: augmentationSchema
+  augmentation: augmentationPhasesSchema
     .optional()
-    .describe('Random transformations of the training images, drawn from the seed; validation and test images are never changed. Defaults to none.'),
+    .describe(
+      'Random transformations of the training images, drawn from the seed; validation and test images are never changed. One mapping, or a list of phases (e.g. 2-pixel shifts until epoch 4, then 1-pixel shifts). Defaults to none.',
+    ),
   learning_rate_schedule: learningRateScheduleSchema
     .optional()
     .describe('How the learning rate changes from epoch to epoch (step, exponential or cosine decay). Defaults to a constant rate.'),
@@ -324,6 +346,7 @@ export type DatasetConfig = z.output<typeof datasetSchema>;
 export type ModelConfig = z.output<typeof modelSchema>;
 export type OptimizerConfig = z.output<typeof optimizerSchema>;
 export type LearningRateScheduleConfig = z.output<typeof learningRateScheduleSchema>;
+export type AugmentationConfig = z.output<typeof augmentationPhasesSchema>;
 
 /** JSON Schema of the experiment file (draft 2020-12), generated from the same zod schema. */
 export function experimentJsonSchema(): Record<string, unknown> {

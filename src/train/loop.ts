@@ -9,7 +9,6 @@ import {
   augmentationRandom,
   batchCount,
   batches,
-  isIdentityAugmentation,
   shuffledOrder,
   type Augmentation,
   type Dataset,
@@ -66,10 +65,8 @@ export interface LoopOptions {
   /** Threads computing gradients (parallel.ts). Defaults to 1: `model.trainOnBatch` on this thread. */
   readonly workers?: number;
   readonly seed: number;
-  /** Random transformations of the training images (none by default), drawn from `seed` and the epoch. */
-  readonly augmentation?: Augmentation;
-  /** Augment only epochs (0-based) before this one; every epoch when undefined. */
-  readonly augmentUntilEpoch?: number;
+  /** The random transformations of each epoch's (0-based) training images, drawn from `seed` and the epoch; undefined: plain images. */
+  readonly augmentation?: (epoch: number) => Augmentation | undefined;
   /** The learning rate of each epoch (0-based), set on the model's optimizer before the epoch starts. */
   readonly learningRate: (epoch: number) => number;
   /** First epoch to run (0-based): > 0 when resuming. */
@@ -115,8 +112,7 @@ async function epochLoop(opts: LoopOptions, trainer: BatchTrainer): Promise<Loop
     let b = 0;
     const learningRate = opts.learningRate(epoch);
     setLearningRate(model.optimizer, learningRate);
-    const augmenting = !isIdentityAugmentation(opts.augmentation) && epoch < (opts.augmentUntilEpoch ?? Infinity);
-    const augmentation = augmenting ? opts.augmentation : undefined;
+    const augmentation = opts.augmentation?.(epoch);
     const random = augmentationRandom(opts.seed, epoch);
     for (const plain of batches(data.train, shuffledOrder(data.train.count, opts.seed, epoch), batchSize, data.shape)) {
       if (signal?.aborted) throw new InterruptedError(`interrupted during epoch ${epoch + 1}`);

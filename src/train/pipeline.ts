@@ -31,6 +31,7 @@ import { loadCheckpoint, saveCheckpoint, type TrainingState } from './checkpoint
 import { accuracyOf, evaluateAccuracy, predictClasses, withFullSharpness, withSharpness } from './evaluate.js';
 import { runEpochs, type BatchProgress, type EpochMetrics } from './loop.js';
 import { collectMetadata, type RunMetadata } from './metadata.js';
+import { augmentationAt } from './augment-phases.js';
 import { learningRateAt } from './lr-schedule.js';
 import { baseLearningRate, createOptimizer } from './optimizer.js';
 import { defaultWorkers } from './parallel.js';
@@ -275,11 +276,7 @@ export async function runTraining(run: PreparedRun, opts: Pick<TrainOptions, 'si
     batchSize: config.training.batch_size,
     workers: metadata.workers,
     seed: config.seed,
-    augmentation: config.training.augmentation && {
-      shift: config.training.augmentation.shift,
-      flipHorizontal: config.training.augmentation.flip_horizontal,
-    },
-    augmentUntilEpoch: config.training.augmentation?.until_epoch,
+    augmentation: (epoch) => augmentationAt(config.training.augmentation, epoch),
     learningRate: (epoch) =>
       learningRateAt(config.training.learning_rate_schedule, baseLearningRate(config.training.optimizer), epoch, config.training.epochs),
     startEpoch: state?.epochsDone ?? 0,
