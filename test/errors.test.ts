@@ -5,7 +5,7 @@
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeIdx } from '../src/data/idx.js';
 import { cli } from './helpers/cli.js';
@@ -257,6 +257,10 @@ const CASES: Record<string, Case> = {
       return { argv: ['train', '--resume', join(d, 'notarun')], names: 'notarun', watch: join(d, 'notarun') };
     },
     message: /not a run directory/,
+  },
+  'from-config-differs': {
+    setup: (d) => ({ argv: [...train(d, join(root, 'tiny.yaml'), '--from', run, '--epochs', '8', '--set', 'seed=9')], names: basename(run), watch: run }),
+    message: /seed differs from the run's/,
   },
   'network-corrupted': {
     setup: (d) => ({ argv: ['evaluate', brokenNetwork(d, (s) => writeFileSync(join(s, 'network.json'), '{"format": "whetstone-snn", "lay'))], names: 'network.json' }),

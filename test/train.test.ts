@@ -233,6 +233,47 @@ describe('interrupted runs', () => {
     expect(JSON.parse(readFileSync(join(runDir, 'metadata.json'), 'utf8')).resumed_at).toHaveLength(1);
   }, 300_000);
 
+  it('--from branches a run: the same result as the full run of the new config; refused where they differ before the checkpoint', async () => {
+    const config = tinyConfig();
+    const later = ['--set', 'training.learning_rate_schedule={type: step, milestones: [2], factor: 0.5}'];
+    const dirs = { source: join(out, 'from-source'), full: join(out, 'from-full'), branch: join(out, 'from-branch'), refused: join(out, 'from-refused') };
+    expect((await cli(['train', config, '--out', dirs.source, '--epochs', '2'])).code).toBe(1);
+    expect((await cli(['train', config, '--out', dirs.full, ...later])).code).toBe(0);
+    const source = onlyRun(dirs.source);
+    const branch = await cli(['train', config, '--out', dirs.branch, '--from', source, ...later]);
+    expect(branch.stderr).not.toMatch(/error/);
+    expect(branch.code).toBe(0);
+    expect(branch.stderr).toMatch(/resuming at epoch 3/);
+    // Epochs 1–2 come from the source run, 3–4 were trained here: together, what the full run did.
+    const full = runResult(dirs.full);
+    const branched = runResult(dirs.branch);
+    expect(branched.metrics).toEqual(full.metrics);
+    expect(branched.weights.equals(full.weights)).toBe(true);
+    expect(branched.summary.unsharpened_accuracy).toBe(full.summary.unsharpened_accuracy);
+    expect(branched.summary.spiking_accuracy).toBe(full.summary.spiking_accuracy);
+    const metadata = JSON.parse(readFileSync(join(onlyRun(dirs.branch), 'metadata.json'), 'utf8'));
+    expect(metadata.branched_from).toEqual({ run: source, epoch: 2 });
+
+    const refusals: [string[], RegExp][] = [
+      [['--set', 'training.learning_rate_schedule={type: step, milestones: [1], factor: 0.5}'], /: the learning rate of epoch 2 differs \(4 in the run, 2 here\)/],
+      [['--set', 'seed=8'], /: seed differs from the run's/],
+      [['--set', 'model.layers.1.units=64'], /: model\.layers\.1\.units differs from the run's/],
+      [['--set', 'training.augmentation={shift: 1}'], /: the augmentation of epoch 1 differs/],
+      [['--set', 'sharpening.start_epoch=0'], /: sharpening differs at the end of epoch 1/],
+    ];
+    for (const [set, message] of refusals) {
+      const r = await cli(['train', config, '--out', dirs.refused, '--from', source, ...set]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.split('\n').filter((l) => l.startsWith('error'))).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(existsSync(dirs.refused) ? readdirSync(dirs.refused) : []).toEqual([]);
+    const noConfig = await cli(['train', '--from', source]);
+    expect(noConfig.code).toBe(2);
+    expect(noConfig.stderr).toMatch(/--from starts a new run of a config/);
+  }, 300_000);
+
   it('--resume on a directory that is not a run is a one-line input error', async () => {
     const r = await cli(['train', '--resume', out]);
     expect(r.code).toBe(2);

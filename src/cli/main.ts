@@ -53,6 +53,7 @@ const COMMANDS: CommandSpec[] = [
         .option('--limit <n>', 'use only the first N images of each split', positiveInt)
         .option('--workers <n>', 'threads computing gradients, data-parallel (default: CNNs one per core, at most batch/64; otherwise 1)', positiveInt)
         .option('--resume <run-dir>', 'continue an interrupted run (then no config is given)')
+        .option('--from <run-dir>', "start from that run's checkpoint, if this config trains its epochs so far the same way (a branch)")
         .option('--set <key.path=value>', 'override a config value, e.g. training.epochs=5 (repeatable)', collect, [])
         .option('--assert <gate>', 'fail with exit code 3 unless the summary satisfies it, e.g. "spiking_accuracy>=0.97" (repeatable)', collect, [])
         .option('--json', 'print the summary as one JSON object on stdout (and nothing else there)'),

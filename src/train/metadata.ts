@@ -21,6 +21,8 @@ export interface RunMetadata {
   started_at: string;
   ended_at?: string;
   resumed_at?: string[];
+  /** `train --from`: the run whose checkpoint this run started from, and that checkpoint's epoch. */
+  branched_from?: { run: string; epoch: number };
   /** `sharpen` runs: the model the run started from (kept across `--resume`). */
   source_model?: SourceModelInfo;
 }

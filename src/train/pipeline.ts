@@ -6,7 +6,7 @@
  *
  * Progress is reported through `events`; nothing here writes to the terminal.
  */
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { initBackend, type BackendInfo, type BackendName } from '../backend/index.js';
@@ -32,6 +32,7 @@ import { accuracyOf, evaluateAccuracy, predictClasses, withFullSharpness, withSh
 import { runEpochs, type BatchProgress, type EpochMetrics } from './loop.js';
 import { collectMetadata, type RunMetadata } from './metadata.js';
 import { augmentationAt } from './augment-phases.js';
+import { checkBranch } from './branch.js';
 import { learningRateAt } from './lr-schedule.js';
 import { baseLearningRate, createOptimizer } from './optimizer.js';
 import { defaultWorkers } from './parallel.js';
@@ -49,6 +50,8 @@ export interface TrainOptions {
   readonly workers?: number;
   /** Continue the run in this directory instead of starting one. */
   readonly resume?: string;
+  /** Start a new run of the config from this run's checkpoint (branch.ts checks that they agree up to it). */
+  readonly from?: string;
   readonly signal?: AbortSignal;
   /** Recorded in metadata.json. */
   readonly command?: readonly string[];
@@ -210,6 +213,12 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
     await optimizer.setWeights(checkpoint.optimizerWeights);
     const kept = readMetrics(runDir, state.epochsDone);
     writeFileAtomic(join(runDir, 'metrics.jsonl'), kept.map((m) => `${JSON.stringify(m)}\n`).join(''));
+  } else if (opts.from !== undefined) {
+    const branch = await branchFrom(resolve(opts.from), config, data, backend, opts.command ?? []);
+    ({ model, state, runDir, metadata } = branch);
+    spikingLayers = model.layers.filter(isSpikingLayer);
+    model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    await optimizer.setWeights(branch.optimizerWeights);
   } else {
     const built = buildModel(config.model, { inputShape: data.shape, classes: data.classes, seed: config.seed });
     model = built.model;
@@ -222,9 +231,61 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
   }
   // A resumed run keeps its worker count unless told otherwise: with batch norm, N workers train
   // (deterministically) differently from one.
-  metadata.workers = opts.workers ?? (opts.resume !== undefined ? metadata.workers : undefined) ?? defaultWorkers(backend.name, config);
+  metadata.workers = opts.workers ?? (opts.resume !== undefined || opts.from !== undefined ? metadata.workers : undefined) ?? defaultWorkers(backend.name, config);
   writeJsonAtomic(join(runDir, 'metadata.json'), metadata);
   return runTraining({ startedAt, config, backend, data, model, optimizer, spikingLayers, runDir, metadata, state }, opts, events);
+}
+
+/**
+ * A new run directory for `config` that starts where `source`'s checkpoint stands: its model and
+ * optimizer state, its metrics and unsharpened snapshot so far. Refused (InputError, before
+ * anything is written) unless `config` trains those epochs as the run did (branch.ts).
+ */
+async function branchFrom(source: string, config: ExperimentConfig, data: Dataset, backend: BackendInfo, command: readonly string[]) {
+  if (!existsSync(join(source, 'config.yaml'))) throw new InputError(`${source}: not a run directory (no config.yaml)`);
+  const sourceConfig = loadExperiment(join(source, 'config.yaml')).config;
+  let sourceMetadata: RunMetadata;
+  try {
+    sourceMetadata = JSON.parse(readFileSync(join(source, 'metadata.json'), 'utf8')) as RunMetadata;
+  } catch (e) {
+    throw new InputError(`${join(source, 'metadata.json')}: cannot read run metadata (${e instanceof SyntaxError ? 'not valid JSON' : describeFsError(e)})`);
+  }
+  const checkpoint = await loadCheckpoint(source);
+  const { state } = checkpoint;
+  const spiking = checkpoint.model.layers.filter(isSpikingLayer).length;
+  const batchesPerEpoch = Math.ceil(data.train.count / config.training.batch_size);
+  const metrics = readMetrics(source, state.epochsDone);
+  try {
+    // The checkpoint must be what the run's own config gives, or the comparison means nothing.
+    const recorded = createSchedule(sourceConfig.sharpening, spiking, batchesPerEpoch, state.schedule).sharpness;
+    const schedule = checkBranch({
+      run: source,
+      source: sourceConfig,
+      target: config,
+      epochsDone: state.epochsDone,
+      losses: metrics.map((m) => m.loss),
+      spikingLayers: spiking,
+      batchesPerEpoch,
+    });
+    const replayed = createSchedule(config.sharpening, spiking, batchesPerEpoch, schedule).sharpness;
+    if (replayed.some((v, i) => v !== recorded[i])) {
+      throw new InputError(`--from ${source}: its checkpoint holds sharpness [${recorded.join(' ')}], not the [${replayed.join(' ')}] its config.yaml gives after epoch ${state.epochsDone}`);
+    }
+    const runDir = createRunDir(resolve(config.output_dir), config.name ?? 'experiment');
+    writeFileAtomic(join(runDir, 'config.yaml'), stringify(config));
+    writeFileAtomic(join(runDir, 'metrics.jsonl'), metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
+    if (state.unsharpenedSaved) cpSync(join(source, UNSHARPENED_DIR), join(runDir, UNSHARPENED_DIR), { recursive: true });
+    const metadata: RunMetadata = {
+      ...collectMetadata(backend, config.seed, command),
+      workers: sourceMetadata.workers,
+      branched_from: { run: source, epoch: state.epochsDone },
+    };
+    return { model: checkpoint.model, optimizerWeights: checkpoint.optimizerWeights, runDir, metadata, state: { ...state, schedule } };
+  } catch (e) {
+    checkpoint.model.dispose();
+    tf.dispose(checkpoint.optimizerWeights.map((w) => w.tensor));
+    throw e;
+  }
 }
 
 /** Everything a run needs once its model is built (or restored) and compiled, and its directory exists. */

@@ -15,6 +15,7 @@ interface TrainFlags {
   limit?: number;
   workers?: number;
   resume?: string;
+  from?: string;
   set?: string[];
   assert?: string[];
   json?: boolean;
@@ -42,6 +43,9 @@ export async function run(args: string[], flags: TrainFlags, ctx: CommandContext
   if (flags.resume !== undefined && overrides.length > 0) {
     throw new InputError('--set cannot change a run being resumed (its config.yaml is fixed); use --epochs to extend it');
   }
+  if (flags.from !== undefined && (flags.resume !== undefined || configPath === undefined)) {
+    throw new InputError('--from starts a new run of a config from another run\'s checkpoint: give a config, and no --resume');
+  }
   const session = new RunSession(out, 'training');
   try {
     const result = await trainExperiment(
@@ -53,6 +57,7 @@ export async function run(args: string[], flags: TrainFlags, ctx: CommandContext
         limit: flags.limit,
         workers: flags.workers,
         resume: flags.resume === undefined ? undefined : resolve(ctx.cwd, flags.resume),
+        from: flags.from === undefined ? undefined : resolve(ctx.cwd, flags.from),
         signal: session.signal,
         command: ['train', ...args],
         overrides,
