@@ -4,7 +4,7 @@
  * the counters behind the statistics; quantization. No tfjs in this file.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeSpikes } from '../src/model/key.js';
+import { decodeSpikes, readout } from '../src/model/key.js';
 import { evaluateSpikingNetwork } from '../src/snn/evaluate.js';
 import { macsOf, neuronCount, neuronLayers, sizeOf, type SpikingNetwork } from '../src/snn/network.js';
 import { quantizeNetwork } from '../src/snn/quantize.js';
@@ -87,6 +87,10 @@ describe('SpikingSimulator', () => {
     expect(decodeSpikes(key, [0, 0, 0, 0, 0, 0])).toBe(0); // all tied
     expect(decodeSpikes(key, [0, 0, 1, 0, 1, 0])).toBe(1); // classes 1 and 2 tie → 1
     expect(decodeSpikes(key, [0, 0, 0, 0, 1, 1])).toBe(2);
+    expect(readout(key, [0, 0, 0, 0, 0, 0])).toEqual({ predicted: 0, tied: true });
+    expect(readout(key, [0, 0, 1, 0, 1, 0])).toEqual({ predicted: 1, tied: true });
+    expect(readout(key, [1, 0, 1, 1, 0, 0])).toEqual({ predicted: 1, tied: false });
+    expect(readout(key, [1, 1, 0, 0, 1, 0])).toEqual({ predicted: 0, tied: false }); // a tie below the best is no tie
   });
 
   it.each(['wasm-simd', 'js'] as const)('allocates at most twice the size of the weights (%s kernel, 784-256-64-100 network)', (kernel) => {
@@ -141,6 +145,10 @@ describe('evaluateSpikingNetwork', () => {
     expect(r.accuracy).toBeCloseTo((count - 1) / count, 12);
     expect(r.confusion.flat().reduce((a, b) => a + b, 0)).toBe(count);
     expect(r.confusion.reduce((a, row, i) => a + row[i]!, 0)).toBe(count - 1);
+    // Ties counted against the readout of the reference implementation's output spikes.
+    const ties = Array.from({ length: count }, (_, i) => readout(network.output.key, referenceSpikes(network, images.subarray(i * pixels, (i + 1) * pixels)).at(-1)!).tied);
+    expect(r.tied_decisions).toBe(ties.filter(Boolean).length);
+    expect(r.tied_decisions).toBeGreaterThan(0);
     expect(r.layers.map((l) => l.step)).toEqual([1, 2, 3, 4]);
     expect(r.latency_steps).toBe(4);
     for (const l of r.layers) {

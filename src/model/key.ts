@@ -69,8 +69,14 @@ export function generateKey(opts: KeyOptions): OutputKey {
  * ties resolved to the lowest class index (DESIGN.md, "Output decoding").
  */
 export function decodeSpikes(key: OutputKey, spikes: ArrayLike<number>): number {
+  return readout(key, spikes).predicted;
+}
+
+/** The readout of {@link decodeSpikes}, and whether another class had the same best score (a tie). */
+export function readout(key: OutputKey, spikes: ArrayLike<number>): { predicted: number; tied: boolean } {
   let best = 0;
   let bestScore = -Infinity;
+  let tied = false;
   for (let c = 0; c < key.length; c++) {
     const row = key[c]!;
     let score = 0;
@@ -78,7 +84,8 @@ export function decodeSpikes(key: OutputKey, spikes: ArrayLike<number>): number 
     if (score > bestScore) {
       bestScore = score;
       best = c;
-    }
+      tied = false;
+    } else if (score === bestScore) tied = true;
   }
-  return best;
+  return { predicted: best, tied };
 }

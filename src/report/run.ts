@@ -130,6 +130,8 @@ const evaluationSchema = z.object({
   }),
   quantization: z.array(z.object({ layer: z.string(), step: num, biasBits: num })).nullable(),
   reference_agreement: numOrNull,
+  /** Recorded from session 5 on. */
+  tied_decisions: num.optional(),
 });
 
 export type RunMetadataRecord = z.output<typeof metadataSchema>;

@@ -55,6 +55,11 @@ export interface EvaluationResult {
   readonly weight_bits: number | null;
   readonly accuracy: number;
   readonly correct: number;
+  /**
+   * Images whose readout tied between classes (the same best score; resolved to the lowest class
+   * index, as tfjs's argmax does). Many ties mean the output layer has too few neurons per class.
+   */
+  readonly tied_decisions: number;
   /** With --weight-bits: accuracy of the same network before quantization. */
   readonly unquantized_accuracy: number | null;
   readonly class_names: readonly string[];
@@ -166,6 +171,7 @@ export function evaluateSpikingNetwork(network: SpikingNetwork, data: LabelledIm
     weight_bits: options.weightBits ?? null,
     accuracy: count === 0 ? Number.NaN : correct / count,
     correct,
+    tied_decisions: simulator.ties,
     unquantized_accuracy: unquantizedAccuracy,
     class_names: [...network.output.classNames],
     confusion,

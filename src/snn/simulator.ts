@@ -20,7 +20,7 @@
  * multiply-add). Other backends (cpu, tfjs-node) sum in other orders: z may differ in the last bit,
  * so a neuron sitting exactly at its threshold may differ there (docs/snn-format.md).
  */
-import { decodeSpikes, type OutputKey } from '../model/key.js';
+import { readout, type OutputKey } from '../model/key.js';
 import { createKernel, type Kernel, type KernelChoice } from './kernel.js';
 import { neuronCount, neuronLayers, sizeOf, type Conv2dLayer, type DenseLayer, type NeuronLayer, type OrPoolLayer, type SpikingNetwork } from './network.js';
 
@@ -306,6 +306,8 @@ export class SpikingSimulator {
   images = 0;
   /** Input spikes (binary) or non-zero input values (analog) seen. */
   inputActive = 0;
+  /** Images whose readout was a tie between classes (resolved to the lowest index). */
+  ties = 0;
 
   constructor(network: SpikingNetwork, options: SimulatorOptions = {}) {
     this.network = network;
@@ -360,6 +362,7 @@ export class SpikingSimulator {
   resetCounters(): void {
     this.images = 0;
     this.inputActive = 0;
+    this.ties = 0;
     for (const s of this.stages) {
       s.counters.spikes = 0;
       s.counters.events = 0;
@@ -407,7 +410,9 @@ export class SpikingSimulator {
     const outSpikes = this.outputSpikes;
     const at = spikes >> 2;
     for (let j = 0; j < outSpikes.length; j++) outSpikes[j] = (u32[at + (j >>> 5)]! >>> (j & 31)) & 1;
-    return decodeSpikes(this.key, outSpikes);
+    const { predicted, tied } = readout(this.key, outSpikes);
+    if (tied) this.ties++;
+    return predicted;
   }
 
   /** Spikes of neuron layer k (0-based) for the last classified image, as 0/1 per neuron. */

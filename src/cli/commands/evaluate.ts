@@ -38,6 +38,7 @@ export function evaluationLines(r: EvaluationResult, source: string): string[] {
   } else {
     lines.push(`accuracy    ${pct(r.accuracy)} (${int(r.correct)} / ${int(r.images)})`);
   }
+  lines.push(`ties        ${int(r.tied_decisions)} images (${pct(r.images > 0 ? r.tied_decisions / r.images : Number.NaN)}) had two or more classes with the best output score; the lowest class index won`);
   lines.push(`simulator   ${int(r.images_per_second)} images/s (${num(r.seconds, 2)} s, one thread)`);
 
   lines.push('', 'confusion matrix (rows: true class, columns: predicted)');
