@@ -243,7 +243,7 @@ describe('interrupted runs', () => {
     const branch = await cli(['train', config, '--out', dirs.branch, '--from', source, ...later]);
     expect(branch.stderr).not.toMatch(/error/);
     expect(branch.code).toBe(0);
-    expect(branch.stderr).toMatch(/resuming at epoch 3/);
+    expect(branch.stderr).toContain(`branching from ${source} at epoch 3: ci-smoke`);
     // Epochs 1–2 come from the source run, 3–4 were trained here: together, what the full run did.
     const full = runResult(dirs.full);
     const branched = runResult(dirs.branch);

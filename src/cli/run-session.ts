@@ -55,7 +55,12 @@ export class RunSession {
       onBackend: (info) => out.info(`backend: ${info.name}${info.fallbackReason ? ` (${info.fallbackReason})` : ''}`),
       onStart: (s: StartInfo) => {
         this.endStatus();
-        const what = s.resumedFromEpoch > 0 ? `resuming at epoch ${s.resumedFromEpoch + 1}` : this.verb;
+        const what =
+          s.branchedFrom !== undefined
+            ? `branching from ${s.branchedFrom} at epoch ${s.resumedFromEpoch + 1}:`
+            : s.resumedFromEpoch > 0
+              ? `resuming at epoch ${s.resumedFromEpoch + 1}`
+              : this.verb;
         out.info(
           `${what} ${s.config.name}: ${s.trainCount} train / ${s.validationCount} validation / ${s.testCount} test images, ${s.parameters.toLocaleString('en-US')} parameters, ${s.spikingLayers} spiking layers, up to ${s.config.training.epochs} epochs`,
         );

@@ -78,6 +78,8 @@ export interface StartInfo {
   readonly spikingLayers: number;
   readonly parameters: number;
   readonly resumedFromEpoch: number;
+  /** `--from`: the run directory whose checkpoint this run starts from. */
+  readonly branchedFrom?: string;
 }
 
 /** summary.json: stable keys, documented in docs/run-directory.md. */
@@ -233,7 +235,7 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
   // (deterministically) differently from one.
   metadata.workers = opts.workers ?? (opts.resume !== undefined || opts.from !== undefined ? metadata.workers : undefined) ?? defaultWorkers(backend.name, config);
   writeJsonAtomic(join(runDir, 'metadata.json'), metadata);
-  return runTraining({ startedAt, config, backend, data, model, optimizer, spikingLayers, runDir, metadata, state }, opts, events);
+  return runTraining({ startedAt, config, backend, data, model, optimizer, spikingLayers, runDir, metadata, state, branchedFrom: opts.from === undefined ? undefined : metadata.branched_from?.run }, opts, events);
 }
 
 /**
@@ -304,6 +306,8 @@ export interface PreparedRun {
   readonly metadata: RunMetadata;
   /** Where a resumed run stands. */
   readonly state?: TrainingState;
+  /** `--from`: the run whose checkpoint `state` and the model come from. */
+  readonly branchedFrom?: string;
 }
 
 /**
@@ -324,6 +328,7 @@ export async function runTraining(run: PreparedRun, opts: Pick<TrainOptions, 'si
     spikingLayers: spikingLayers.length,
     parameters: model.countParams(),
     resumedFromEpoch: state?.epochsDone ?? 0,
+    branchedFrom: run.branchedFrom,
   });
 
   let unsharpenedSaved = state?.unsharpenedSaved ?? false;
