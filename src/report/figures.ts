@@ -45,8 +45,9 @@ export function accuracyRows(run: RunRecord): AccuracyRow[] {
     rows.push({ what: 'spiking (tfjs)', accuracy: s.spiking_accuracy, images: s.test_images, how: 'test split, tfjs, model/: every layer a step, batch norm folded' });
   }
   if (e !== null) {
-    const ties = e.tied_decisions === undefined ? '' : `; ${int(e.tied_decisions)} readout ties (resolved to the lowest class)`;
-    const agreement = (e.reference_agreement === null ? '' : `; the same class as tfjs for ${int(e.reference_agreement)} of ${int(e.images)} images`) + ties;
+    const agreement =
+      (e.reference_agreement === null ? '' : `; the same class as tfjs for ${int(e.reference_agreement)} of ${int(e.images)} images`) +
+      (e.tied_decisions === undefined ? '' : `; ${int(e.tied_decisions)} readout ties (resolved to the lowest class)`);
     if (e.weight_bits === null) {
       rows.push({ what: 'spiking (simulator)', accuracy: e.accuracy, images: e.images, how: `test split, event-driven simulator, snn/, float32 weights${agreement}` });
       const q = s?.snn?.quantized_accuracy;

@@ -17,8 +17,7 @@ import { InputError } from '../errors.js';
 import { createSchedule, type SharpeningSchedule } from '../sharpen/index.js';
 import type { SharpeningCheckpoint } from '../sharpen/index.js';
 import { augmentationAt } from './augment-phases.js';
-import { learningRateAt } from './lr-schedule.js';
-import { baseLearningRate } from './optimizer.js';
+import { trainingLearningRate } from './lr-schedule.js';
 
 /** The first path at which two plain JSON values differ (`model.layers.3.units`), or undefined. */
 export function firstDifference(a: unknown, b: unknown, path = ''): string | undefined {
@@ -75,7 +74,7 @@ export function checkBranch(c: BranchCheck): SharpeningCheckpoint {
   }
   if (c.losses.length < n) throw new InputError(`--from ${c.run}: metrics.jsonl records ${c.losses.length} epochs but the checkpoint holds ${n}`);
   for (let e = 0; e < n; e++) {
-    const rate = (cfg: ExperimentConfig) => learningRateAt(cfg.training.learning_rate_schedule, baseLearningRate(cfg.training.optimizer), e, cfg.training.epochs);
+    const rate = (cfg: ExperimentConfig) => trainingLearningRate(cfg.training, e);
     if (rate(source) !== rate(target)) throw refuse(`the learning rate of epoch ${e + 1} differs (${rate(source)} in the run, ${rate(target)} here)`);
     const d = firstDifference(augmentationAt(source.training.augmentation, e) ?? null, augmentationAt(target.training.augmentation, e) ?? null);
     if (d !== undefined) throw refuse(`the augmentation of epoch ${e + 1} differs`);

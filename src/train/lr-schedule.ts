@@ -7,7 +7,8 @@
  * while the layers sharpen (`start_epoch` = `sharpening.start_epoch`), so the network can settle
  * into each new step function instead of being thrown about by large updates.
  */
-import type { LearningRateScheduleConfig } from '../config/schema.js';
+import type { ExperimentConfig, LearningRateScheduleConfig } from '../config/schema.js';
+import { baseLearningRate } from './optimizer.js';
 
 /**
  * The rate for epoch `epoch` (0-based):
@@ -34,4 +35,9 @@ export function learningRateAt(schedule: LearningRateScheduleConfig | undefined,
       return min + ((base - min) * (1 + Math.cos(Math.PI * t))) / 2;
     }
   }
+}
+
+/** The rate of epoch `epoch` (0-based) for a `training` section: its schedule over its optimizer's base rate. */
+export function trainingLearningRate(training: ExperimentConfig['training'], epoch: number): number {
+  return learningRateAt(training.learning_rate_schedule, baseLearningRate(training.optimizer), epoch, training.epochs);
 }

@@ -33,8 +33,8 @@ import { runEpochs, type BatchProgress, type EpochMetrics } from './loop.js';
 import { collectMetadata, type RunMetadata } from './metadata.js';
 import { augmentationAt } from './augment-phases.js';
 import { checkBranch } from './branch.js';
-import { learningRateAt } from './lr-schedule.js';
-import { baseLearningRate, createOptimizer } from './optimizer.js';
+import { trainingLearningRate } from './lr-schedule.js';
+import { createOptimizer } from './optimizer.js';
 import { defaultWorkers } from './parallel.js';
 import { createRunDir } from './run-dir.js';
 
@@ -179,8 +179,7 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
   let runDir: string;
   if (opts.resume !== undefined) {
     runDir = resolve(opts.resume);
-    if (!existsSync(join(runDir, 'config.yaml'))) throw new InputError(`${opts.resume}: not a run directory (no config.yaml)`);
-    config = loadExperiment(join(runDir, 'config.yaml')).config;
+    config = readRunConfig(runDir, opts.resume);
     if (opts.epochs !== undefined) config = applyOverrides(config, { epochs: opts.epochs });
   } else {
     if (configPath === undefined) throw new InputError('train needs an experiment config (or --resume <run-dir>)');
@@ -203,11 +202,7 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
     model = checkpoint.model;
     state = checkpoint.state;
     spikingLayers = model.layers.filter(isSpikingLayer);
-    try {
-      metadata = JSON.parse(readFileSync(join(runDir, 'metadata.json'), 'utf8')) as RunMetadata;
-    } catch (e) {
-      throw new InputError(`${join(runDir, 'metadata.json')}: cannot read run metadata (${e instanceof SyntaxError ? 'not valid JSON' : describeFsError(e)})`);
-    }
+    metadata = readRunMetadata(runDir);
     metadata.resumed_at = [...(metadata.resumed_at ?? []), new Date().toISOString()];
     metadata.backend = backend;
     model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
@@ -238,20 +233,29 @@ export async function trainExperiment(configPath: string | undefined, opts: Trai
   return runTraining({ startedAt, config, backend, data, model, optimizer, spikingLayers, runDir, metadata, state, branchedFrom: opts.from === undefined ? undefined : metadata.branched_from?.run }, opts, events);
 }
 
+/** A run directory's resolved config.yaml (InputError naming `shown` when there is none). */
+function readRunConfig(runDir: string, shown = runDir): ExperimentConfig {
+  if (!existsSync(join(runDir, 'config.yaml'))) throw new InputError(`${shown}: not a run directory (no config.yaml)`);
+  return loadExperiment(join(runDir, 'config.yaml')).config;
+}
+
+function readRunMetadata(runDir: string): RunMetadata {
+  const file = join(runDir, 'metadata.json');
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as RunMetadata;
+  } catch (e) {
+    throw new InputError(`${file}: cannot read run metadata (${e instanceof SyntaxError ? 'not valid JSON' : describeFsError(e)})`);
+  }
+}
+
 /**
  * A new run directory for `config` that starts where `source`'s checkpoint stands: its model and
  * optimizer state, its metrics and unsharpened snapshot so far. Refused (InputError, before
  * anything is written) unless `config` trains those epochs as the run did (branch.ts).
  */
 async function branchFrom(source: string, config: ExperimentConfig, data: Dataset, backend: BackendInfo, command: readonly string[]) {
-  if (!existsSync(join(source, 'config.yaml'))) throw new InputError(`${source}: not a run directory (no config.yaml)`);
-  const sourceConfig = loadExperiment(join(source, 'config.yaml')).config;
-  let sourceMetadata: RunMetadata;
-  try {
-    sourceMetadata = JSON.parse(readFileSync(join(source, 'metadata.json'), 'utf8')) as RunMetadata;
-  } catch (e) {
-    throw new InputError(`${join(source, 'metadata.json')}: cannot read run metadata (${e instanceof SyntaxError ? 'not valid JSON' : describeFsError(e)})`);
-  }
+  const sourceConfig = readRunConfig(source);
+  const sourceMetadata = readRunMetadata(source);
   const checkpoint = await loadCheckpoint(source);
   const { state } = checkpoint;
   const spiking = checkpoint.model.layers.filter(isSpikingLayer).length;
@@ -343,8 +347,7 @@ export async function runTraining(run: PreparedRun, opts: Pick<TrainOptions, 'si
     workers: metadata.workers,
     seed: config.seed,
     augmentation: (epoch) => augmentationAt(config.training.augmentation, epoch),
-    learningRate: (epoch) =>
-      learningRateAt(config.training.learning_rate_schedule, baseLearningRate(config.training.optimizer), epoch, config.training.epochs),
+    learningRate: (epoch) => trainingLearningRate(config.training, epoch),
     startEpoch: state?.epochsDone ?? 0,
     maxEpochs: config.training.epochs,
     signal: opts.signal,
