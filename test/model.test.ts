@@ -107,6 +107,35 @@ describe('output key and decoding', () => {
     expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
     expect(p.indexOf(Math.max(...p))).toBe(decodeSpikes(key, spikes));
   });
+
+  it('SoftmaxDecode with a temperature divides the logits by it, keeps the readout, and survives save/reload', async () => {
+    const key = generateKey({ classes: 4, neuronsPerClass: 3, overlapping: false, seed: 5 });
+    const spikes = [1, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 1];
+    const logits = key.map((row) => row.reduce((sum, k, j) => sum + (2 * k - 1) * (2 * spikes[j]! - 1), 0));
+    const softmax = (z: number[]) => {
+      const m = Math.max(...z);
+      const e = z.map((v) => Math.exp(v - m));
+      const total = e.reduce((a, b) => a + b, 0);
+      return e.map((v) => v / total);
+    };
+    const cold = apply(new SoftmaxDecode({ key }), spikes);
+    const warm = apply(new SoftmaxDecode({ key, temperature: 3 }), spikes);
+    softmax(logits).forEach((v, i) => expect(cold[i]).toBeCloseTo(v, 5));
+    softmax(logits.map((v) => v / 3)).forEach((v, i) => expect(warm[i]).toBeCloseTo(v, 5));
+    expect(Math.max(...warm)).toBeLessThan(Math.max(...cold));
+    expect(warm.indexOf(Math.max(...warm))).toBe(decodeSpikes(key, spikes));
+    expect(() => new SoftmaxDecode({ key, temperature: 0 })).toThrow(/temperature must be a positive number/);
+
+    const config = modelConfig('model:\n  layers:\n    - {type: flatten}\n    - {type: dense, units: 8}\n    - {type: spiking}\n  output: {neurons_per_class: 3, temperature: 2.5}\n');
+    const { model } = buildModel(config, { inputShape: [2, 2, 1], classes: 2, seed: 1 });
+    await saveModel(model, join(dir, 'warm'));
+    const reloaded = await loadModel(join(dir, 'warm'));
+    expect((reloaded.getLayer('decode') as SoftmaxDecode).temperature).toBe(2.5);
+    const plain = buildModel(modelConfig('model:\n  layers:\n    - {type: flatten}\n    - {type: dense, units: 8}\n    - {type: spiking}\n'), { inputShape: [2, 2, 1], classes: 2, seed: 1 });
+    expect(plain.model.getLayer('decode').getConfig()).not.toHaveProperty('temperature');
+    const bad = parseExperiment('model:\n  layers:\n    - {type: flatten}\n  output: {temperature: 0}\n', 'test.yaml');
+    expect(bad.errors.map((e) => `${e.path}: ${e.message}`)).toEqual(['model.output.temperature: must be > 0, got 0']);
+  });
 });
 
 describe('model building', () => {

@@ -135,6 +135,13 @@ export const outputSchema = z
       .optional()
       .describe('Neurons in the last spiking layer. Defaults to classes × neurons_per_class.'),
     batch_norm: z.boolean().default(false).describe('Batch-normalise the output layer. Defaults to false.'),
+    temperature: z
+      .number()
+      .positive()
+      .default(1)
+      .describe(
+        'Training only: the decoder divides its logits by this, softmax((2s − 1)·(2Kᵀ − 1) / T). Wider keys give larger logits; T keeps the softmax from saturating. The readout (an argmax) does not depend on it. Defaults to 1 (Whetstone).',
+      ),
   })
   .superRefine((o, ctx) => {
     if (o.width !== undefined && o.width < o.neurons_per_class) {
@@ -157,7 +164,7 @@ export const modelSchema = z.strictObject({
     .array(layerSchema)
     .min(1)
     .describe('Hidden layers, input side first. The output spiking layer and its decoder are added after them.'),
-  output: outputSchema.default({ neurons_per_class: 10, overlapping: false, batch_norm: false }),
+  output: outputSchema.default({ neurons_per_class: 10, overlapping: false, batch_norm: false, temperature: 1 }),
 });
 
 // ───────────────────────────── training ─────────────────────────────

@@ -174,7 +174,7 @@ export function buildModel(config: ModelConfig, opts: BuildOptions): BuiltModel 
   model.add(tf.layers.dense({ name: 'output_dense', units: width, kernelInitializer: init() }));
   if (config.output.batch_norm) model.add(tf.layers.batchNormalization({ name: 'output_batch_norm' }));
   model.add(spikingLayer(config.activation, 'output_spiking'));
-  model.add(new SoftmaxDecode({ name: 'decode', key }));
+  model.add(new SoftmaxDecode({ name: 'decode', key, temperature: config.output.temperature }));
 
   return { model, key, spikingLayers: model.layers.filter(isSpikingLayer) };
 }

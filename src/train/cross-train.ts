@@ -200,6 +200,7 @@ export async function sharpenModel(modelPath: string, opts: SharpenOptions, even
     neuronsPerClass: output.neurons_per_class,
     width: output.width,
     overlapping: output.overlapping,
+    temperature: output.temperature,
     seed: config.seed,
   });
   const { model } = rewritten;

@@ -26,6 +26,8 @@ export interface RewriteOptions {
   /** Output neurons in all. Defaults to classes × n. */
   readonly width?: number;
   readonly overlapping: boolean;
+  /** The decoder's softmax temperature (training only). Defaults to 1. */
+  readonly temperature?: number;
   readonly seed: number;
 }
 
@@ -122,7 +124,11 @@ export async function rewriteModel(source: tf.LayersModel, plan: ConversionPlan,
     },
   });
   layers.push({ class_name: spikingClass(plan.outputActivation), config: { name: reserve(HEAD_SPIKING), sharpness: 0 } });
-  layers.push({ class_name: 'SoftmaxDecode', config: { name: reserve(DECODE), key } });
+  const temperature = opts.temperature ?? 1;
+  layers.push({
+    class_name: 'SoftmaxDecode',
+    config: { name: reserve(DECODE), key, ...(temperature === 1 ? {} : { temperature }) },
+  });
   layers[0]!.config.batch_input_shape = batchInputShape;
 
   const model = (await tf.models.modelFromJSON({
