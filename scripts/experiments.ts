@@ -9,12 +9,11 @@
  *
  * `--record` takes finished runs of `whetstone train configs/NAME.yaml` (as the experiments run it,
  * but started by hand) instead of training: a run is recorded only when its resolved config.yaml
- * equals what configs/NAME.yaml resolves to today, so a row always describes the config in the
- * repository. Date and machine come from the run's metadata.json.
+ * equals what configs/NAME.yaml resolves to today (all but `name`, which only labels the run), so a
+ * row always describes the config in the repository. Date and machine come from the run's metadata.json.
  */
 import { spawnSync } from 'node:child_process';
 import { isDeepStrictEqual } from 'node:util';
-import { parse } from 'yaml';
 import { loadExperiment } from '../src/config/loader.js';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { writeFileAtomic } from '../src/util/atomic.js';
@@ -70,20 +69,35 @@ function row(t: Target, summary: any, status: string, measured: string): [string
   ];
 }
 
+/** A resolved config without the keys that only label a run: its name and where it was written. */
+function experimentOf(config: Record<string, unknown>): Record<string, unknown> {
+  const { output_dir: _dir, name: _name, ...rest } = config;
+  return rest;
+}
+
 for (const dir of recording ? process.argv.slice(3) : []) {
-  // Where the run was written is not part of the experiment.
-  const { output_dir: _a, ...resolved } = parse(readFileSync(join(dir, 'config.yaml'), 'utf8'));
-  const name = resolved.name as string;
-  const t = TARGETS.find((x) => x.config === name);
-  if (t === undefined) throw new Error(`${dir}: experiment '${name}' is not one of ${TARGETS.map((x) => x.config).join(', ')}`);
-  const { output_dir: _b, ...current } = JSON.parse(JSON.stringify(loadExperiment(join(root, 'configs', `${name}.yaml`)).config));
-  if (!isDeepStrictEqual(resolved, current)) {
-    throw new Error(`${dir}: its config.yaml differs from configs/${name}.yaml; not recorded`);
+  // Both sides go through the schema, so a key added since the run (with its default) is no difference.
+  const run = JSON.parse(JSON.stringify(loadExperiment(join(dir, 'config.yaml')).config));
+  const resolved = experimentOf(run);
+  const name = String(run.name);
+  // A run is recorded for the target whose config it trained, whatever it was called: the name
+  // only labels the run directory (seeds come from `seed`), so a variant trained under its own
+  // name and then committed as configs/NAME.yaml is that experiment.
+  const current = (t: Target) =>
+    experimentOf(JSON.parse(JSON.stringify(loadExperiment(join(root, 'configs', `${t.config}.yaml`)).config)));
+  const t = TARGETS.find((x) => isDeepStrictEqual(resolved, current(x)));
+  if (t === undefined) {
+    const named = TARGETS.some((x) => x.config === name);
+    throw new Error(
+      named
+        ? `${dir}: its config.yaml differs from configs/${name}.yaml; not recorded`
+        : `${dir}: its config.yaml ('${name}') equals none of configs/{${TARGETS.map((x) => x.config).join(',')}}.yaml; not recorded`,
+    );
   }
   const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
   const meta = JSON.parse(readFileSync(join(dir, 'metadata.json'), 'utf8'));
   rows.push(row(t, summary, '', `${String(meta.ended_at).slice(0, 10)}, ${meta.machine.cores} × ${meta.machine.cpu}`));
-  console.error(`== ${name}: recorded ${dir}, spiking ${pct(summary.spiking_accuracy)}`);
+  console.error(`== ${t.config}: recorded ${dir}${name === t.config ? '' : ` (trained as '${name}')`}, spiking ${pct(summary.spiking_accuracy)}`);
 }
 for (const t of selected) {
   const before = new Set(existsSync(outDir) ? readdirSync(outDir) : []);
