@@ -124,11 +124,7 @@ export async function rewriteModel(source: tf.LayersModel, plan: ConversionPlan,
     },
   });
   layers.push({ class_name: spikingClass(plan.outputActivation), config: { name: reserve(HEAD_SPIKING), sharpness: 0 } });
-  const temperature = opts.temperature ?? 1;
-  layers.push({
-    class_name: 'SoftmaxDecode',
-    config: { name: reserve(DECODE), key, ...(temperature === 1 ? {} : { temperature }) },
-  });
+  layers.push({ class_name: 'SoftmaxDecode', config: { name: reserve(DECODE), key, temperature: opts.temperature ?? 1 } });
   layers[0]!.config.batch_input_shape = batchInputShape;
 
   const model = (await tf.models.modelFromJSON({
