@@ -69,23 +69,21 @@ function row(t: Target, summary: any, status: string, measured: string): [string
   ];
 }
 
-/** A resolved config without the keys that only label a run: its name and where it was written. */
-function experimentOf(config: Record<string, unknown>): Record<string, unknown> {
-  const { output_dir: _dir, name: _name, ...rest } = config;
-  return rest;
+/**
+ * The config file resolved through the schema (so a key added since a run, with its default, is no
+ * difference) as plain JSON, and without the keys that only label a run: its name and where it was written.
+ */
+function experimentOf(file: string): { name: string; experiment: Record<string, unknown> } {
+  const { output_dir: _dir, name, ...experiment } = JSON.parse(JSON.stringify(loadExperiment(file).config));
+  return { name: String(name), experiment };
 }
 
 for (const dir of recording ? process.argv.slice(3) : []) {
-  // Both sides go through the schema, so a key added since the run (with its default) is no difference.
-  const run = JSON.parse(JSON.stringify(loadExperiment(join(dir, 'config.yaml')).config));
-  const resolved = experimentOf(run);
-  const name = String(run.name);
+  const { name, experiment: resolved } = experimentOf(join(dir, 'config.yaml'));
   // A run is recorded for the target whose config it trained, whatever it was called: the name
   // only labels the run directory (seeds come from `seed`), so a variant trained under its own
   // name and then committed as configs/NAME.yaml is that experiment.
-  const current = (t: Target) =>
-    experimentOf(JSON.parse(JSON.stringify(loadExperiment(join(root, 'configs', `${t.config}.yaml`)).config)));
-  const t = TARGETS.find((x) => isDeepStrictEqual(resolved, current(x)));
+  const t = TARGETS.find((x) => isDeepStrictEqual(resolved, experimentOf(join(root, 'configs', `${x.config}.yaml`)).experiment));
   if (t === undefined) {
     const named = TARGETS.some((x) => x.config === name);
     throw new Error(
