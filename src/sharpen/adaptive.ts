@@ -14,7 +14,7 @@ import {
   type SharpeningCheckpoint,
 } from './checkpoint.js';
 import { allSharp } from './mapping.js';
-import type { SharpeningPhase, SharpeningSchedule } from './schedule.js';
+import type { SharpeningPhase, SharpeningSchedule } from './sharpening-schedule.js';
 
 /** The `schedule: adaptive` branch of the sharpening config. */
 export type AdaptiveSharpeningConfig = Extract<SharpeningConfig, { schedule: 'adaptive' }>;

@@ -3,7 +3,7 @@
  * training progresses. See docs/architecture.md and the original Whetstone (Severa et al., 2019).
  */
 export { createSchedule, plannedEpochs } from './schedule.js';
-export type { SharpeningPhase, SharpeningSchedule } from './schedule.js';
+export type { SharpeningPhase, SharpeningSchedule } from './sharpening-schedule.js';
 export { layerSharpness, allSharp } from './mapping.js';
 export type { SharpeningOrder } from './mapping.js';
 export { SimpleSharpener, simpleTotalSteps } from './simple.js';

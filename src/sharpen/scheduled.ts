@@ -12,7 +12,7 @@ import {
   type SharpeningCheckpoint,
 } from './checkpoint.js';
 import { allSharp } from './mapping.js';
-import type { SharpeningPhase, SharpeningSchedule } from './schedule.js';
+import type { SharpeningPhase, SharpeningSchedule } from './sharpening-schedule.js';
 
 /** The `schedule: scheduled` branch of the sharpening config. */
 export type ScheduledSharpeningConfig = Extract<SharpeningConfig, { schedule: 'scheduled' }>;

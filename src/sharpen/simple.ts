@@ -7,7 +7,7 @@ import type { SharpeningConfig } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { CHECKPOINT_VERSION, restoreSharpness, type SharpeningCheckpoint, type SimpleCheckpoint } from './checkpoint.js';
 import { allSharp, layerSharpness } from './mapping.js';
-import type { SharpeningPhase, SharpeningSchedule } from './schedule.js';
+import type { SharpeningPhase, SharpeningSchedule } from './sharpening-schedule.js';
 
 /** The `schedule: simple` branch of the sharpening config. */
 export type SimpleSharpeningConfig = Extract<SharpeningConfig, { schedule: 'simple' }>;
