@@ -35,6 +35,22 @@ describe('CLI conventions', () => {
     const o = await cli(['validate', '--frobnicate', 'x.yaml']);
     expect(o.code).toBe(2);
     expect(o.stderr).toContain("unknown option '--frobnicate'");
+    expect(o.stderr).toContain('usage: whetstone validate [options] <config...>');
+  });
+
+  it('a missing argument prints the error, then the usage line of that command', async () => {
+    for (const [cmd, usage] of [
+      ['evaluate', 'usage: whetstone evaluate [options] <run-dir|network.json>'],
+      ['report', 'usage: whetstone report [options] <run-dir>'],
+      ['train', 'usage: whetstone train [options] [config]'],
+    ] as const) {
+      const r = await cli([cmd]);
+      expect(r.code).toBe(2);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines[0]).toMatch(/^error/);
+      expect(lines[1]).toContain(usage);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
   });
 
   it('no command prints help to stderr and exits 2', async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatProblem, parseExperiment } from '../src/config/loader.js';
-import { closest } from '../src/config/messages.js';
+import { closest } from '../src/util/near-miss.js';
 import { configReference } from '../src/config/reference.js';
 
 const minimal = 'model:\n  layers:\n    - {type: flatten}\n    - {type: dense, units: 8}\n    - {type: spiking}\n';

@@ -58,6 +58,8 @@ interface Case {
   /** Builds the input in a fresh directory; returns the argv and the file the message must name. */
   setup: (dir: string) => { argv: string[]; names: string; watch?: string };
   message: RegExp;
+  /** What must follow the error line (a hint, the usage line). */
+  then?: RegExp;
 }
 
 const MODEL = 'model: {layers: [{type: flatten}, {type: dense, units: 8}, {type: spiking}]}\n';
@@ -148,6 +150,19 @@ const CASES: Record<string, Case> = {
   'config-missing': {
     setup: (d) => ({ argv: train(d, join(d, 'nope.yaml')), names: 'nope.yaml' }),
     message: /no such file/i,
+  },
+  'config-near-miss': {
+    setup: (d) => {
+      writeFileSync(join(d, 'quickstart.yaml'), 'name: x\n' + MODEL);
+      return { argv: train(d, 'quikstart.yaml'), names: 'quikstart.yaml' };
+    },
+    message: /no such file/i,
+    then: /^hint: did you mean (\S*\/)?quickstart\.yaml\?$/m,
+  },
+  'train-no-config': {
+    setup: () => ({ argv: ['train'], names: 'train' }),
+    message: /needs an experiment config/,
+    then: /^usage: whetstone train \[options\] \[config\]/m,
   },
   'config-directory': {
     setup: (d) => {
@@ -325,6 +340,7 @@ describe('hostile inputs: one line naming the file, exit 2, no stack trace, noth
       expect(lines, r.stderr).toHaveLength(1);
       expect(lines[0]).toContain(names);
       expect(lines[0]).toMatch(c.message);
+      if (c.then) expect(r.stderr.slice(r.stderr.indexOf(lines[0]!) + lines[0]!.length)).toMatch(c.then);
       expect(r.stderr).not.toMatch(/^\s+at /m);
       expect(r.stderr).not.toMatch(/unexpected failure|bug in whetstone/);
       expect(r.stdout).toBe('');

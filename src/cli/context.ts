@@ -6,4 +6,6 @@ export interface CommandContext {
   readonly io: CliIO;
   /** Directory that relative paths on the command line are resolved against. */
   readonly cwd: string;
+  /** The command's usage line, e.g. "whetstone train [options] [config]", for errors that need it. */
+  readonly usage: string;
 }

@@ -139,7 +139,7 @@ export async function runMain(
   cwd: string = process.cwd(),
 ): Promise<number> {
   const out = new Output(io);
-  const ctx: CommandContext = { out, io, cwd };
+  const base = { out, io, cwd };
   let pending: Promise<void> | undefined;
 
   const program = new Command('whetstone')
@@ -157,10 +157,14 @@ export async function runMain(
   for (const spec of COMMANDS) {
     let cmd = program.command(`${spec.name}${spec.args ? ` ${spec.args}` : ''}`).description(spec.description);
     cmd = spec.options ? spec.options(cmd) : cmd;
+    const usage = `whetstone ${spec.name} ${cmd.usage()}`;
+    // A missing argument, an unknown option or a bad choice: commander's one line, then this.
+    cmd.showHelpAfterError(`usage: ${usage}`);
     cmd.allowExcessArguments(false).action((...params: unknown[]) => {
       // commander passes positional args, then the options object, then the command.
       const command = params[params.length - 1] as Command;
       const positional = command.processedArgs.flat().filter((a): a is string => typeof a === 'string');
+      const ctx: CommandContext = { ...base, usage };
       pending = spec.load().then((runner) => runner(positional, command.opts(), ctx));
     });
   }

@@ -11,6 +11,7 @@ import { InputError } from '../errors.js';
 import { didYouMean, issueMessage } from './messages.js';
 import { experimentSchema, type ExperimentConfig } from './schema.js';
 import { describeFsError } from '../util/fs-errors.js';
+import { pathHint } from '../util/near-miss.js';
 
 /** One problem found in a config file. */
 export interface ConfigProblem {
@@ -153,7 +154,7 @@ export function loadExperimentFile(path: string, shown: string = path, overrides
     size = st.size;
   } catch (e) {
     if (e instanceof InputError) throw e;
-    throw new InputError(`${shown}: cannot read config (${describeFsError(e)})`);
+    throw new InputError(`${shown}: cannot read config (${describeFsError(e)})`, pathHint(path));
   }
   if (size > MAX_CONFIG_BYTES) {
     throw new InputError(`${shown}: config is ${size} bytes, larger than the ${MAX_CONFIG_BYTES}-byte limit`);

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { InputError } from '../errors.js';
 import { describeFsError } from '../util/fs-errors.js';
+import { pathHint } from '../util/near-miss.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { tf } from './tf.js';
 import './layers/spiking.js';
@@ -53,7 +54,7 @@ export function readModelArtifacts(pathOrDir: string): tf.io.ModelArtifacts {
     json = JSON.parse(readFileSync(file, 'utf8')) as ModelJsonFile;
   } catch (e) {
     if (e instanceof SyntaxError) throw new InputError(`${file}: not valid JSON (${e.message})`);
-    throw new InputError(`${file}: cannot read model (${describeFsError(e)})`);
+    throw new InputError(`${file}: cannot read model (${describeFsError(e)})`, pathHint(file));
   }
   if (json === null || typeof json !== 'object' || json.modelTopology === undefined || json.modelTopology === null) {
     throw new InputError(`${file}: not a TensorFlow.js layers model (no modelTopology)`);

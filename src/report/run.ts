@@ -16,6 +16,7 @@ import type { EpochMetrics } from '../train/loop.js';
 import type { RunMetadata } from '../train/metadata.js';
 import type { TrainSummary } from '../train/pipeline.js';
 import { describeFsError } from '../util/fs-errors.js';
+import { pathHint } from '../util/near-miss.js';
 
 const num = z.number();
 /** NaN and ±Infinity are written as null by JSON.stringify. */
@@ -207,7 +208,7 @@ export function readRun(dirArg: string, shown: string = dirArg): RunRecord {
   try {
     isDir = statSync(dir).isDirectory();
   } catch (e) {
-    throw new InputError(`${shown}: cannot read run directory (${describeFsError(e)})`);
+    throw new InputError(`${shown}: cannot read run directory (${describeFsError(e)})`, pathHint(dir));
   }
   if (!isDir) throw new InputError(`${shown}: not a run directory (a file; give runs/<id>)`);
   for (const required of ['config.yaml', 'metadata.json', 'metrics.jsonl']) {

@@ -12,6 +12,7 @@ import { datasetSpecFromConfig } from '../config/dataset-spec.js';
 import { loadExperiment } from '../config/loader.js';
 import { DATASET_NAMES, loadDataset, type Dataset, type DatasetName } from '../data/index.js';
 import { InputError } from '../errors.js';
+import { pathHint } from '../util/near-miss.js';
 import { evaluateSpikingNetwork, type EvaluationResult } from './evaluate.js';
 import { loadArtifact, NETWORK_FILE, RUN_SNN_DIR } from './io.js';
 import type { SpikingNetwork } from './network.js';
@@ -52,7 +53,7 @@ export async function locateNetwork(target: string, onConvert?: (dir: string) =>
   try {
     st = statSync(target);
   } catch {
-    throw new InputError(`${target}: no such file or directory`, 'give a run directory (runs/<id>) or a network.json');
+    throw new InputError(`${target}: no such file or directory`, pathHint(target) ?? 'give a run directory (runs/<id>) or a network.json');
   }
   if (!st.isDirectory()) {
     const network = loadArtifact(target);

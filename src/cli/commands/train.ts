@@ -6,6 +6,7 @@ import { parseOverride } from '../../config/loader.js';
 import { InputError } from '../../errors.js';
 import { checkGates, GateFailedError, parseGates, SUMMARY_KEYS, trainExperiment, type EpochMetrics, type TrainSummary } from '../../train/index.js';
 import type { CommandContext } from '../context.js';
+import { UsageError } from '../exit.js';
 import { RunSession } from '../run-session.js';
 
 interface TrainFlags {
@@ -36,6 +37,9 @@ export function summaryLines(s: TrainSummary, runDir: string): string[] {
 export async function run(args: string[], flags: TrainFlags, ctx: CommandContext): Promise<void> {
   const { out } = ctx;
   const configPath = args[0] === undefined ? undefined : resolve(ctx.cwd, args[0]);
+  if (configPath === undefined && flags.resume === undefined) {
+    throw new UsageError('train needs an experiment config (or --resume <run-dir>)', `${ctx.usage}   (or: whetstone train --resume <run-dir>)`);
+  }
   const backend = resolveRequestedBackend(flags.backend, ctx.io.env);
   // Checked before anything trains: a typo in a gate or an override should cost seconds.
   const gates = parseGates(flags.assert ?? [], SUMMARY_KEYS);
