@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportAfterTraining } from '../src/cli/run-session.js';
 import { Output } from '../src/cli/output.js';
 import { readRun, sharpnessTrace } from '../src/report/index.js';
+import { duration } from '../src/util/format.js';
 import { cli } from './helpers/cli.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -117,6 +118,21 @@ describe('a ci-smoke run: train writes the report, Chromium shows it', () => {
     expect(marks.energy!.path).toBe(evaluation.energy.rows.length);
     expect(marks.confusion!.path).toBe(classes * classes);
     expect(marks.confusion!.text).toBe(classes * classes);
+
+    // Every key figure's value stays on one line, at full width and on a narrow window.
+    for (const width of [1200, 700]) {
+      await page.setViewportSize({ width, height: 900 });
+      const wrapped = await page.$$eval('.card .value', (values) =>
+        // One line of text is about 1.2 font sizes high; two lines are 2.4.
+        values.filter((v) => v.getBoundingClientRect().height > 1.8 * parseFloat((globalThis as unknown as { getComputedStyle(e: unknown): { fontSize: string } }).getComputedStyle(v).fontSize)).map((v) => v.textContent),
+      );
+      expect(wrapped, `at ${width} px`).toEqual([]);
+    }
+    const card = await page.$$eval('.card', (cards) => cards.map((c) => c.textContent ?? '').find((t) => t.startsWith('training time')));
+    const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
+    // The card and the CLI name the same two times, formatted the same way.
+    expect(card).toContain(`${duration(summary.train_seconds)}of ${duration(summary.wall_seconds)} for the whole run`);
+    expect(train.stdout).toContain(`time        ${duration(summary.wall_seconds)} for the whole run; training ${duration(summary.train_seconds)} of it`);
     await page.close();
   });
 

@@ -1,5 +1,6 @@
 /** Training progress: a live bar on a TTY, and one plain line per epoch everywhere. */
 import type { BatchProgress, EpochMetrics } from '../train/index.js';
+import { int } from '../util/format.js';
 import type { Output } from './output.js';
 
 const pct = (v: number | null) => (v === null ? '  n/a ' : `${(v * 100).toFixed(2).padStart(6)}%`);
@@ -15,7 +16,7 @@ export function epochLine(m: EpochMetrics, out: Output): string {
     `spiking val ${out.color.bold(pct(m.spiking_val_accuracy))}`,
     `sharpness [${sharp}] ${m.phase}`,
     `lr ${Number(m.learning_rate.toPrecision(3))}`,
-    `${m.seconds.toFixed(1)}s ${Math.round(m.images_per_second)} img/s`,
+    `${m.seconds.toFixed(1)}s ${int(m.images_per_second)} img/s`,
   ].join(' | ');
 }
 

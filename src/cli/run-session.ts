@@ -5,6 +5,7 @@
  * rendered once the run directory is complete (a failure there is a warning, never an error).
  */
 import type { StartInfo, TrainEvents } from '../train/index.js';
+import { int } from '../util/format.js';
 import { oneLine } from '../util/fs-errors.js';
 import type { Output, Status } from './output.js';
 import { epochLine, ProgressBar } from './progress.js';
@@ -62,7 +63,7 @@ export class RunSession {
               ? `resuming at epoch ${s.resumedFromEpoch + 1}`
               : this.verb;
         out.info(
-          `${what} ${s.config.name}: ${s.trainCount} train / ${s.validationCount} validation / ${s.testCount} test images, ${s.parameters.toLocaleString('en-US')} parameters, ${s.spikingLayers} spiking layers, up to ${s.config.training.epochs} epochs`,
+          `${what} ${s.config.name}: ${int(s.trainCount)} train / ${int(s.validationCount)} validation / ${int(s.testCount)} test images, ${int(s.parameters)} parameters, ${s.spikingLayers} spiking layers, up to ${s.config.training.epochs} epochs`,
         );
         out.info(`run directory: ${s.runDir}`);
       },

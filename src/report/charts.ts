@@ -7,7 +7,7 @@
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { spikingLayerNames } from './figures.js';
-import { joules } from './format.js';
+import { joules } from '../util/format.js';
 import type { RunRecord } from './run.js';
 import { runSharpness, type SharpnessTrace } from './sharpness.js';
 

@@ -4,7 +4,7 @@
  * refused by name.
  */
 import { InputError } from '../errors.js';
-import { duration, fixed, int, joules, pct, pp } from './format.js';
+import { duration, fixed, int, joules, pct, pp } from '../util/format.js';
 import type { Table } from './figures.js';
 import { readRun } from './run.js';
 

@@ -3,7 +3,7 @@
  * and environment. One model feeds report.html, report.md and `whetstone compare`, so the three
  * never disagree about a number.
  */
-import { duration, fixed, int, joules, pct, pp } from './format.js';
+import { duration, fixed, int, joules, pct, pp } from '../util/format.js';
 import type { RunRecord } from './run.js';
 import type { SharpnessTrace } from './sharpness.js';
 
@@ -195,7 +195,7 @@ export function keyFigures(run: RunRecord): KeyFigure[] {
   const last = run.metrics.at(-1);
   if (s !== null) {
     figures.push({ label: 'epochs', value: `${s.epochs}`, detail: s.sharpening_finished ? `of ${s.max_epochs}; sharpening finished` : `of ${s.max_epochs}; sharpening DID NOT finish` });
-    figures.push({ label: 'training time', value: duration(s.train_seconds), detail: `${int(s.images_per_second)} images/s on ${s.backend}` });
+    figures.push({ label: 'training time', value: duration(s.train_seconds), detail: `of ${duration(s.wall_seconds)} for the whole run; ${int(s.images_per_second)} images/s on ${s.backend}` });
   } else if (last !== undefined) {
     figures.push({ label: 'epochs', value: `${last.epoch}`, detail: 'run not finished: no summary.json yet' });
   }

@@ -18,10 +18,10 @@ main { max-width: 1120px; margin: 0 auto; padding: 28px 24px 40px; }
 header h1 { margin: 0; font-size: 22px; font-weight: 650; word-break: break-all; }
 header p { margin: 4px 0 0; color: var(--muted); }
 .notice { margin-top: 14px; padding: 10px 14px; border-left: 4px solid var(--warn); background: #fffbeb; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(165px, 1fr)); gap: 12px; margin: 22px 0 8px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(180px, 1fr)); gap: 12px; margin: 22px 0 8px; }
 .card { background: white; border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; }
 .card .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
-.card .value { font-size: 24px; font-weight: 650; margin: 2px 0; font-variant-numeric: tabular-nums; }
+.card .value { font-size: 24px; font-weight: 650; margin: 2px 0; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .card .detail { color: var(--muted); font-size: 12px; }
 section { background: white; border: 1px solid var(--line); border-radius: 8px; padding: 18px 20px; margin-top: 18px; }
 h2 { margin: 0 0 12px; font-size: 17px; font-weight: 650; }

@@ -7,7 +7,7 @@ import { evaluateRun } from '../../snn/run.js';
 import type { EvaluationResult } from '../../snn/evaluate.js';
 import type { CommandContext } from '../context.js';
 import type { Status } from '../output.js';
-import { joules } from '../../report/format.js';
+import { fixed as num, int, joules, pct } from '../../util/format.js';
 
 interface EvaluateFlags {
   data?: string;
@@ -16,9 +16,6 @@ interface EvaluateFlags {
   json?: boolean;
 }
 
-const pct = (v: number | null) => (v === null || Number.isNaN(v) ? 'n/a' : `${(v * 100).toFixed(2)}%`);
-const int = (v: number) => Math.round(v).toLocaleString('en-US');
-const num = (v: number, digits = 1) => v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 function table(rows: string[][], alignRight: (col: number) => boolean): string[] {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));

@@ -8,6 +8,7 @@ import { checkGates, GateFailedError, parseGates, SUMMARY_KEYS, trainExperiment,
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../exit.js';
 import { RunSession } from '../run-session.js';
+import { duration, int, pct } from '../../util/format.js';
 
 interface TrainFlags {
   out?: string;
@@ -22,15 +23,19 @@ interface TrainFlags {
   json?: boolean;
 }
 
-const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(2)}%`);
+
+/** Both times, labelled, in the report's format: the whole run, and the training epochs within it (the report's card). */
+export function timeLine(s: Pick<TrainSummary, 'wall_seconds' | 'train_seconds' | 'images_per_second' | 'backend'>): string {
+  return `time        ${duration(s.wall_seconds)} for the whole run; training ${duration(s.train_seconds)} of it (${int(s.images_per_second)} images/s on ${s.backend})`;
+}
 
 export function summaryLines(s: TrainSummary, runDir: string): string[] {
   return [
     `run         ${runDir}`,
     `epochs      ${s.epochs} of ${s.max_epochs}${s.sharpening_finished ? '' : ' (sharpening did not finish)'}`,
-    `accuracy    unsharpened ${pct(s.unsharpened_accuracy)} → spiking ${pct(s.spiking_accuracy)} on ${s.test_images} test images`,
-    `simulator   ${pct(s.snn.accuracy)}, ${s.snn.agrees_with_tfjs ? 'the same class as tfjs for every image' : 'DIFFERS from tfjs on some images'}; ${Math.round(s.snn.synaptic_events_per_inference).toLocaleString('en-US')} synaptic events vs ${Math.round(s.snn.ann_macs_per_inference).toLocaleString('en-US')} ANN MACs per image`,
-    `time        ${s.wall_seconds.toFixed(1)} s (${Math.round(s.images_per_second)} images/s training on ${s.backend})`,
+    `accuracy    unsharpened ${pct(s.unsharpened_accuracy)} → spiking ${pct(s.spiking_accuracy)} on ${int(s.test_images)} test images`,
+    `simulator   ${pct(s.snn.accuracy)}, ${s.snn.agrees_with_tfjs ? 'the same class as tfjs for every image' : 'DIFFERS from tfjs on some images'}; ${int(s.snn.synaptic_events_per_inference)} synaptic events vs ${int(s.snn.ann_macs_per_inference)} ANN MACs per image`,
+    timeLine(s),
   ];
 }
 

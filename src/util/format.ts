@@ -1,4 +1,4 @@
-/** Number formatting shared by the report's HTML, Markdown and the compare table (en-US, fixed digits: reproducible). */
+/** Number formatting shared by every command, report and export (en-US, fixed digits: reproducible). One formatter everywhere. */
 
 /** 0.8723 → "87.23%"; null/NaN → "n/a". */
 export function pct(v: number | null | undefined, digits = 2): string {
