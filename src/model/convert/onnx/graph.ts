@@ -197,8 +197,8 @@ export function translateGraph(graph: GraphProto, opset: number, src: TensorSour
         if (img === undefined) break;
         const w = weightOf(node, 1, 'weight');
         const [o, i, kh, kw] = w.dims;
-        if (w.dims.length !== 4 || i !== img.c) throw disagree(node, 'its weight', w.dims, `[filters, ${img.c}, kh, kw] for its ${img.c}-channel input`);
         const group = attrInt(node, 'group', 1);
+        if (w.dims.length !== 4 || i! * group !== img.c) throw disagree(node, 'its weight', w.dims, `[filters, ${img.c / group}, kh, kw] for its ${img.c}-channel input`);
         if (group !== 1) problem(node, `group = ${group}: grouped convolutions are not supported`);
         const win = window(node, [kh!, kw!], true);
         if (win === undefined) break;
