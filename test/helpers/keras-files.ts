@@ -61,3 +61,31 @@ export async function keras3Mlp(hiddenKernel: [number, number] = [784, 8]): Prom
     dense_1: [[[8, 10], seeded(80, 3)], [[10], seeded(10, 4)]],
   });
 }
+
+/** A legacy Keras 2 `.h5` of the same MLP (Sequential; model_config + model_weights), written with h5wasm. */
+export async function kerasH5Mlp(): Promise<Uint8Array> {
+  const h5wasm = (await import('h5wasm/node')).default;
+  await h5wasm.ready;
+  const dir = mkdtempSync(join(tmpdir(), 'whetstone-keras-h5-'));
+  try {
+    const path = join(dir, 'model.h5');
+    const file = new h5wasm.File(path, 'w');
+    const dense = (name: string, units: number, activation: string) => ({ class_name: 'Dense', config: { name, units, activation, use_bias: true, dtype: 'float32' } });
+    const config = { class_name: 'Sequential', config: { name: 'mlp', layers: [{ class_name: 'InputLayer', config: { batch_input_shape: [null, 784], name: 'input' } }, dense('dense', 8, 'relu'), dense('dense_1', 10, 'softmax')] } };
+    file.create_attribute('model_config', JSON.stringify(config));
+    file.create_attribute('keras_version', '2.15.0');
+    const weights = file.create_group('model_weights');
+    weights.create_attribute('layer_names', ['dense', 'dense_1']);
+    for (const [layer, k, n, seed] of [['dense', 784, 8, 1], ['dense_1', 8, 10, 3]] as const) {
+      const g = weights.create_group(layer);
+      g.create_attribute('weight_names', [`${layer}/kernel:0`, `${layer}/bias:0`]);
+      const inner = g.create_group(layer);
+      inner.create_dataset({ name: 'kernel:0', data: seeded(k * n, seed), shape: [k, n] });
+      inner.create_dataset({ name: 'bias:0', data: seeded(n, seed + 1), shape: [n] });
+    }
+    file.close();
+    return readFileSync(path);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

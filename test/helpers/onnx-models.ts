@@ -92,3 +92,31 @@ export function tinyMlpSpec(hidden = 8): OnnxModelSpec {
     ],
   };
 }
+
+/** A PyTorch-style CNN as its default export writes it: Conv(pad 1) → Relu → MaxPool → view(n, -1) through Shape/Gather/Unsqueeze/Concat → Reshape → Gemm. */
+export function tinyCnnSpec(): OnnxModelSpec {
+  return {
+    input: { name: 'image', dims: ['batch', 1, 28, 28] },
+    output: 'logits',
+    nodes: [
+      { op: 'Conv', inputs: ['image', 'conv.weight', 'conv.bias'], outputs: ['c'], name: '/conv/Conv', attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1], dilations: [1, 1], group: 1 } },
+      { op: 'Relu', inputs: ['c'], outputs: ['r'], name: '/Relu' },
+      { op: 'MaxPool', inputs: ['r'], outputs: ['p'], name: '/pool/MaxPool', attrs: { kernel_shape: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], ceil_mode: 0 } },
+      { op: 'Shape', inputs: ['p'], outputs: ['shape'], name: '/Shape' },
+      { op: 'Constant', inputs: [], outputs: ['zero'], name: '/Constant', attrs: { value_int: 0 } },
+      { op: 'Gather', inputs: ['shape', 'zero'], outputs: ['n'], name: '/Gather', attrs: { axis: 0 } },
+      { op: 'Unsqueeze', inputs: ['n', 'axes'], outputs: ['n1'], name: '/Unsqueeze' },
+      { op: 'Concat', inputs: ['n1', 'minus_one'], outputs: ['target'], name: '/Concat', attrs: { axis: 0 } },
+      { op: 'Reshape', inputs: ['p', 'target'], outputs: ['flat'], name: '/Reshape' },
+      { op: 'Gemm', inputs: ['flat', 'fc.weight', 'fc.bias'], outputs: ['logits'], name: '/fc/Gemm', attrs: { transB: 1 } },
+    ],
+    initializers: [
+      { name: 'conv.weight', dims: [2, 1, 3, 3], values: seeded(18, 5) },
+      { name: 'conv.bias', dims: [2], values: seeded(2, 6) },
+      { name: 'axes', dims: [1], ints: [0] },
+      { name: 'minus_one', dims: [1], ints: [-1] },
+      { name: 'fc.weight', dims: [10, 392], values: seeded(3920, 7) },
+      { name: 'fc.bias', dims: [10], values: seeded(10, 8) },
+    ],
+  };
+}

@@ -51,6 +51,11 @@ export async function readKeras3Model(file: string, shown: string): Promise<Impo
   } catch (e) {
     throw new InputError(`${shown}: cannot read model (${describeFsError(e)})`);
   }
+  return keras3Artifacts(bytes, shown);
+}
+
+/** The bytes of a `.keras` file as tfjs artifacts; throws InputError (naming `shown`) for anything else. */
+export async function keras3Artifacts(bytes: Uint8Array, shown: string): Promise<ImportedModel> {
   let entries: Record<string, Uint8Array>;
   try {
     let claimed = 0;

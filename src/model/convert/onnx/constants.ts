@@ -42,6 +42,7 @@ export class GraphConstants {
   private readonly producers = new Map<string, NodeProto>();
   /** Nodes whose outputs were evaluated (they are accounted for, not left over). */
   readonly evaluated = new Set<NodeProto>();
+  private readonly evaluating = new Set<NodeProto>();
 
   constructor(
     graph: GraphProto,
@@ -62,8 +63,14 @@ export class GraphConstants {
     const known = this.values.get(name);
     if (known !== undefined) return known;
     const node = this.producers.get(name);
-    if (node === undefined || !CONSTANT_OPS.has(node.opType ?? '') || (node.domain ?? '') !== '') return undefined;
-    const value = this.evaluate(node);
+    if (node === undefined || !CONSTANT_OPS.has(node.opType ?? '') || (node.domain ?? '') !== '' || this.evaluating.has(node)) return undefined;
+    this.evaluating.add(node); // a cycle among constants is not a constant
+    let value: TensorValues | undefined;
+    try {
+      value = this.evaluate(node);
+    } finally {
+      this.evaluating.delete(node);
+    }
     if (value !== undefined) {
       this.values.set(name, value);
       this.evaluated.add(node);

@@ -180,6 +180,10 @@ export function translateGraph(graph: GraphProto, opset: number, src: TensorSour
       break;
     }
     const node = next[0]!;
+    if (walked.has(node)) {
+      halt(node, 'is reached twice: the graph has a cycle');
+      break;
+    }
     walked.add(node);
     const op = node.opType ?? '';
     if (!LAYER_OPS.has(op)) {
