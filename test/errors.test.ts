@@ -7,8 +7,11 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { strToU8, zipSync } from 'fflate';
 import { encodeIdx } from '../src/data/idx.js';
 import { cli } from './helpers/cli.js';
+import { keras3Mlp } from './helpers/keras-files.js';
+import { encodeOnnx, seeded, tinyMlpSpec, type OnnxModelSpec } from './helpers/onnx-models.js';
 
 let root: string;
 let run: string; // a small run directory with a checkpoint, made once
@@ -35,6 +38,13 @@ beforeAll(async () => {
   net = join(run, 'snn', 'network.json');
 }, 120_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+let keras: Uint8Array; // a valid .keras file
+let kerasMisShaped: Uint8Array; // one whose first kernel has 12 columns for a Dense of 8 units
+beforeAll(async () => {
+  keras = await keras3Mlp();
+  kerasMisShaped = await keras3Mlp([784, 12]);
+});
 
 /** Names, sizes and modification times of every file under dir. */
 function snapshot(dir: string): Record<string, string> {
@@ -113,6 +123,17 @@ function brokenNetwork(dir: string, edit: (d: string) => void): string {
   edit(copy);
   return join(copy, 'network.json');
 }
+
+/** `sharpen FILE --data mnist` on `bytes` written to dir/FILE. */
+function sharpen(dir: string, file: string, bytes: Uint8Array | string) {
+  writeFileSync(join(dir, file), bytes);
+  return { argv: ['sharpen', join(dir, file), '--data', 'mnist', '--limit', '100', '--out', join(dir, 'out')], names: file };
+}
+/** The tiny ONNX MLP with its first weight replaced. */
+function onnxWith(edit: (spec: OnnxModelSpec) => OnnxModelSpec): Uint8Array {
+  return encodeOnnx(edit(tinyMlpSpec()));
+}
+const replaceInit = (spec: OnnxModelSpec, name: string, init: OnnxModelSpec['initializers'][number]) => ({ ...spec, initializers: spec.initializers.map((i) => (i.name === name ? init : i)) });
 
 const CASES: Record<string, Case> = {
   'yaml-empty': {
@@ -294,6 +315,46 @@ const CASES: Record<string, Case> = {
       names: 'network.json',
     }),
     message: /weights|outside|directory/i,
+  },
+  'onnx-not-onnx': {
+    setup: (d) => sharpen(d, 'model.onnx', 'PK this is a text file, not a protobuf'),
+    message: /not an ONNX model/,
+  },
+  'onnx-truncated': {
+    setup: (d) => {
+      const bytes = encodeOnnx(tinyMlpSpec());
+      return sharpen(d, 'model.onnx', bytes.subarray(0, Math.floor(bytes.length / 2)));
+    },
+    message: /not an ONNX model, or a truncated one/,
+  },
+  'onnx-external-missing': {
+    setup: (d) => sharpen(d, 'model.onnx', onnxWith((s) => replaceInit(s, 'fc1.weight', { name: 'fc1.weight', dims: [8, 784], external: { location: 'model.onnx.data', offset: 0, length: 8 * 784 * 4 } }))),
+    message: /initializer 'fc1\.weight' is stored in 'model\.onnx\.data' beside the model, which cannot be read \(no such file\)/,
+  },
+  'onnx-weight-shapes': {
+    setup: (d) => sharpen(d, 'model.onnx', onnxWith((s) => replaceInit(s, 'fc1.weight', { name: 'fc1.weight', dims: [8, 700], values: seeded(5600, 1) }))),
+    message: /node '\/fc1\/Gemm' \(Gemm\): its weight has shape \[700, 8\] but the graph needs 784 inputs .*weights do not match the graph/,
+  },
+  'sharpen-input-shape': {
+    setup: (d) =>
+      sharpen(d, 'model.onnx', onnxWith((s) => replaceInit({ ...s, input: { name: 'image', dims: ['batch', 3, 32, 32] } }, 'fc1.weight', { name: 'fc1.weight', dims: [8, 3072], values: seeded(8 * 3072, 1) }))),
+    message: /cannot sharpen this model: Flatten \(Flatten\): input shape 32×32×3 does not match the dataset mnist/,
+  },
+  'keras-not-keras': {
+    setup: (d) => sharpen(d, 'model.keras', zipSync({ 'README.txt': strToU8('a zip of something else') })),
+    message: /a zip, but not a Keras 3 \.keras file \(no config\.json or model\.weights\.h5 in it\)/,
+  },
+  'keras-truncated': {
+    setup: (d) => sharpen(d, 'model.keras', keras.subarray(0, keras.length - 30)),
+    message: /not a Keras 3 \.keras file \(not a readable zip/,
+  },
+  'keras-weight-shapes': {
+    setup: (d) => sharpen(d, 'model.keras', kerasMisShaped),
+    message: /layers\/dense\/vars\/0 has shape \[784, 12\], which does not fit layer hidden \(Dense\)/,
+  },
+  'keras-h5-not-hdf5': {
+    setup: (d) => sharpen(d, 'model.h5', 'model_config = {}'),
+    message: /not an HDF5 file/,
   },
   'out-is-file': {
     setup: (d) => {

@@ -12,8 +12,15 @@ import { parseExperiment } from '../src/config/loader.js';
 import { parseCifarBatch } from '../src/data/cifar.js';
 import { encodeIdx, parseIdx } from '../src/data/idx.js';
 import { InputError } from '../src/errors.js';
+import { importedSource } from '../src/model/convert/import.js';
+import { keras3Artifacts } from '../src/model/convert/keras/keras3.js';
+import { kerasH5Artifacts } from '../src/model/convert/keras/legacy.js';
+import { onnxArtifacts } from '../src/model/convert/onnx/index.js';
+import { SourceFormatError } from '../src/model/convert/source.js';
 import { deserializeNetwork, serializeNetwork } from '../src/snn/io.js';
 import { SpikingSimulator } from '../src/snn/simulator.js';
+import { keras3Mlp, kerasH5Mlp } from './helpers/keras-files.js';
+import { encodeOnnx, tinyCnnSpec, tinyMlpSpec } from './helpers/onnx-models.js';
 import { smallCnn } from './helpers/snn-networks.js';
 
 const RUNS = { numRuns: 300, seed: 20261128 };
@@ -183,5 +190,74 @@ describe('spiking network artifact loader', () => {
       }),
       { ...RUNS, numRuns: 100 },
     );
+  });
+});
+
+/** A byte array with one byte replaced and cut to `keep` bytes. */
+const mutated = (valid: Uint8Array) =>
+  fc.tuple(fc.nat(valid.length - 1), fc.nat(255), fc.nat(valid.length)).map(([at, value, keep]) => {
+    const bytes = valid.slice(0, keep);
+    if (at < bytes.length) bytes[at] = value;
+    return bytes;
+  });
+
+describe('ONNX reader', () => {
+  /** Decodes and translates the graph; the layer chain it yields always reads as a layers model. */
+  const read = (bytes: Uint8Array) => {
+    const imported = onnxArtifacts(bytes, '/nonexistent/dir/m.onnx', 'm.onnx');
+    importedSource(imported);
+    return imported;
+  };
+
+  it('arbitrary bytes: a value or an InputError', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 4000 }), (bytes) => void loadsOrInputError(() => read(bytes), 'm.onnx')), RUNS);
+  });
+
+  it('a valid MLP or CNN with one byte flipped or cut: a value or an InputError', () => {
+    for (const valid of [encodeOnnx(tinyMlpSpec(2)), encodeOnnx(tinyCnnSpec())]) {
+      expect(read(valid).problems).toEqual([]);
+      fc.assert(fc.property(mutated(valid), (bytes) => void loadsOrInputError(() => read(bytes), 'm.onnx')), RUNS);
+    }
+  });
+});
+
+describe('Keras readers (.keras zip, legacy .h5)', () => {
+  /** Reads, then describes the layers as sharpen does (a config that is no layers model is an InputError there). */
+  async function readAsync(read: () => Promise<unknown>, file: string): Promise<void> {
+    try {
+      const imported = (await read()) as Parameters<typeof importedSource>[0];
+      try {
+        importedSource(imported);
+      } catch (e) {
+        if (!(e instanceof SourceFormatError)) throw e;
+      }
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      expect(e.message.split('\n')).toHaveLength(1);
+      expect(e.message).toContain(file);
+    }
+  }
+  const ASYNC_RUNS = { ...RUNS, numRuns: 80 };
+
+  it('arbitrary bytes: a value or an InputError', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 2000 }), async (bytes) => {
+        await readAsync(() => keras3Artifacts(bytes, 'x.keras'), 'x.keras');
+        await readAsync(() => kerasH5Artifacts(bytes, 'x.h5'), 'x.h5');
+      }),
+      ASYNC_RUNS,
+    );
+  });
+
+  it('a valid .keras with one byte flipped or cut: a value or an InputError', async () => {
+    const valid = await keras3Mlp();
+    expect((await keras3Artifacts(valid, 'y.keras')).artifacts.weightSpecs).toHaveLength(4);
+    await fc.assert(fc.asyncProperty(mutated(valid), (bytes) => readAsync(() => keras3Artifacts(bytes, 'y.keras'), 'y.keras')), ASYNC_RUNS);
+  });
+
+  it('a valid legacy .h5 with one byte flipped or cut: a value or an InputError', async () => {
+    const valid = await kerasH5Mlp();
+    expect((await kerasH5Artifacts(valid, 'z.h5')).artifacts.weightSpecs).toHaveLength(4);
+    await fc.assert(fc.asyncProperty(mutated(valid), (bytes) => readAsync(() => kerasH5Artifacts(bytes, 'z.h5'), 'z.h5')), ASYNC_RUNS);
   });
 });

@@ -235,7 +235,7 @@ describe('refusals: every offending layer, by name and type, in one message', ()
 
   it('an input shape that does not match the dataset', () => {
     const message = refusal(sequential([32, 32, 3], conv('c'), flatten(), dense('out', 10, 'softmax')));
-    expect(message).toContain('  c (Conv2D): input shape 32×32×3 does not match the dataset mnist (28×28×1 images, or 784 values flattened)');
+    expect(message).toContain('c (Conv2D): input shape 32×32×3 does not match the dataset mnist (28×28×1 images, or 784 values flattened)');
   });
 
   it('accepts the flat and 2-D input forms of the same images', () => {
@@ -247,11 +247,11 @@ describe('refusals: every offending layer, by name and type, in one message', ()
   });
 
   it('a classifier for another number of classes, a sigmoid head, a missing activation, batch norm after an activation', () => {
-    expect(refusal(sequential([784], dense('h', 32, 'relu'), dense('out', 5, 'softmax')))).toContain('  out (Dense): outputs 5 classes but the dataset mnist has 10');
-    expect(refusal(sequential([784], dense('h', 32, 'relu'), dense('out', 10, 'sigmoid')))).toContain("  out (Dense): classifier activation 'sigmoid': expected softmax (or linear logits)");
-    expect(refusal(sequential([784], dense('h', 32), dense('out', 10, 'softmax')))).toContain('  h (Dense): has no activation before the classifier out');
+    expect(refusal(sequential([784], dense('h', 32, 'relu'), dense('out', 5, 'softmax')))).toContain('out (Dense): outputs 5 classes but the dataset mnist has 10');
+    expect(refusal(sequential([784], dense('h', 32, 'relu'), dense('out', 10, 'sigmoid')))).toContain("out (Dense): classifier activation 'sigmoid': expected softmax (or linear logits)");
+    expect(refusal(sequential([784], dense('h', 32), dense('out', 10, 'softmax')))).toContain('h (Dense): has no activation before the classifier out');
     expect(refusal(sequential([784], dense('h', 32, 'relu'), ['BatchNormalization', { name: 'bn', axis: -1 }], dense('out', 10, 'softmax')))).toContain(
-      '  bn (BatchNormalization): must directly follow a Conv2D or Dense without activation',
+      'bn (BatchNormalization): must directly follow a Conv2D or Dense without activation',
     );
   });
 

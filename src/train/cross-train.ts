@@ -21,8 +21,8 @@ import { InputError } from '../errors.js';
 import { calibrate, type Calibration } from '../model/convert/calibrate.js';
 import { formatProblems, planConversion, type ConversionPlan } from '../model/convert/plan.js';
 import { rewriteModel } from '../model/convert/rewrite.js';
-import { readSourceModel, SourceFormatError, type SourceModel } from '../model/convert/source.js';
-import { readModelArtifacts } from '../model/io.js';
+import { importedSource, importModel } from '../model/convert/import.js';
+import { SourceFormatError, type SourceModel } from '../model/convert/source.js';
 import { tf } from '../model/tf.js';
 import { plannedEpochs } from '../sharpen/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
@@ -150,10 +150,11 @@ export async function sharpenModel(modelPath: string, opts: SharpenOptions, even
   const cwd = opts.cwd ?? process.cwd();
   const full = resolve(cwd, modelPath);
   const file = existsSync(full) && statSync(full).isDirectory() ? join(full, 'model.json') : full;
-  const artifacts = readModelArtifacts(file);
+  const imported = await importModel(file, modelPath);
+  const artifacts = imported.artifacts;
   let source: SourceModel;
   try {
-    source = readSourceModel(artifacts.modelTopology);
+    source = importedSource(imported);
   } catch (e) {
     if (e instanceof SourceFormatError) throw new InputError(`${modelPath}: not a layers model whetstone can read (${e.message})`);
     throw e;

@@ -2,6 +2,7 @@
 import { cpus, platform, release, arch, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { BackendInfo } from '../backend/index.js';
+import type { SourceFormat } from '../model/convert/source.js';
 import { tf } from '../model/tf.js';
 
 export const WHETSTONE_VERSION = (
@@ -31,8 +32,8 @@ export interface RunMetadata {
 export interface SourceModelInfo {
   /** The model.json, as given. */
   path: string;
-  /** keras: the tensorflowjs converter's output; tfjs: tfjs's own model.save. */
-  format: 'keras' | 'tfjs';
+  /** keras: the tensorflowjs converter's output; tfjs: tfjs's own model.save; onnx; keras3: a `.keras` file; keras-h5: a legacy `.h5`. */
+  format: SourceFormat;
   class_name: string;
   parameters: number;
   /** Test accuracy of the source model as it was (analog input, its own activations). */

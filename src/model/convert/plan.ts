@@ -155,6 +155,11 @@ export function formatProblems(file: string, problems: readonly LayerProblem[]):
     byLayer.set(key, entry);
   }
   const n = byLayer.size;
+  // One offending layer: one line, as every other refusal of bad input.
+  if (n === 1) {
+    const [key, e] = [...byLayer][0]!;
+    return `${file}: cannot sharpen this model: ${key.split('\u0000')[0]} (${e.className}): ${e.messages.join('; ')}`;
+  }
   const lines = [`${file}: cannot sharpen this model: ${n} layer${n === 1 ? '' : 's'} ${n === 1 ? 'has' : 'have'} no spiking counterpart`];
   for (const [key, e] of byLayer) lines.push(`  ${key.split('\u0000')[0]} (${e.className}): ${e.messages.join('; ')}`);
   return lines.join('\n');

@@ -32,9 +32,12 @@ export interface LayerProblem {
   readonly message: string;
 }
 
+/** The file a model came from: tfjs `model.save`, the tensorflowjs converter's Keras 2 output, ONNX, a Keras 3 `.keras`, a legacy Keras `.h5`. */
+export type SourceFormat = 'tfjs' | 'keras' | 'onnx' | 'keras3' | 'keras-h5';
+
 export interface SourceModel {
-  /** `keras` for the tensorflowjs converter's output (a `model_config` wrapper), else `tfjs`. */
-  readonly format: 'keras' | 'tfjs';
+  /** `keras` for the tensorflowjs converter's output (a `model_config` wrapper), else `tfjs` (importers set their own). */
+  readonly format: SourceFormat;
   readonly className: string;
   readonly name: string;
   /** The layers in order, input side first, without the InputLayer. */
