@@ -13,6 +13,7 @@ import { didYouMean } from '../config/messages.js';
 import { experimentSchema, type ExperimentConfig } from '../config/schema.js';
 import { issueProblems, keyOffset, knownKeys, nodeOffset, unwrap, valueAt, type Key } from '../config/yaml-paths.js';
 import { InputError } from '../errors.js';
+import { SUMMARY_KEYS } from '../train/summary.js';
 import { describeFsError } from '../util/fs-errors.js';
 import { expandSweep, runId, type Assignment } from './expand.js';
 import { sweepSchema, type SweepConfig } from './schema.js';
@@ -112,6 +113,9 @@ export function loadSweep(path: string, shown: string = path, opts: { cwd?: stri
   const parsed = sweepSchema.safeParse(data);
   if (!parsed.success) fail(parsed.error.issues.flatMap((issue) => issueProblems(sweepSchema, issue, data, doc, problem)));
   const sweep = parsed.data!;
+  if (!SUMMARY_KEYS.includes(sweep.metric)) {
+    fail([problem(['metric'], `'${sweep.metric}' is not a key of summary.json${didYouMean(sweep.metric, SUMMARY_KEYS)}`, nodeOffset(doc, ['metric']))]);
+  }
   const name = sweep.name ?? basename(path, extname(path)).replace(/[^A-Za-z0-9._-]/g, '-');
 
   // The base experiment, validated on its own first: its problems point into its own file.

@@ -6,6 +6,7 @@ import { parseOverride } from '../../config/loader.js';
 import { InputError } from '../../errors.js';
 import { checkGates, GateFailedError, parseGates, SUMMARY_KEYS, trainExperiment, type EpochMetrics, type TrainSummary } from '../../train/index.js';
 import type { CommandContext } from '../context.js';
+import { exitWithParent } from '../parent-link.js';
 import { RunSession } from '../run-session.js';
 
 interface TrainFlags {
@@ -16,6 +17,7 @@ interface TrainFlags {
   workers?: number;
   resume?: string;
   from?: string;
+  runDir?: string;
   set?: string[];
   assert?: string[];
   json?: boolean;
@@ -46,6 +48,10 @@ export async function run(args: string[], flags: TrainFlags, ctx: CommandContext
   if (flags.from !== undefined && (flags.resume !== undefined || configPath === undefined)) {
     throw new InputError('--from starts a new run of a config from another run\'s checkpoint: give a config, and no --resume');
   }
+  if (flags.runDir !== undefined && (flags.resume !== undefined || flags.from !== undefined || configPath === undefined)) {
+    throw new InputError('--run-dir names the directory of a new run: give a config, and no --resume or --from');
+  }
+  if (ctx.io.env.WHETSTONE_EXIT_WITH_PARENT === '1') exitWithParent();
   const session = new RunSession(out, 'training');
   try {
     const result = await trainExperiment(
@@ -58,6 +64,7 @@ export async function run(args: string[], flags: TrainFlags, ctx: CommandContext
         workers: flags.workers,
         resume: flags.resume === undefined ? undefined : resolve(ctx.cwd, flags.resume),
         from: flags.from === undefined ? undefined : resolve(ctx.cwd, flags.from),
+        runDir: flags.runDir === undefined ? undefined : resolve(ctx.cwd, flags.runDir),
         signal: session.signal,
         command: ['train', ...args],
         overrides,
