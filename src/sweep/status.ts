@@ -3,6 +3,7 @@
  * file means running), from the queue's jobs for a distributed one (their return values carry the
  * summaries). Either way it is written to the sweep's sweep.json, so the file follows the sweep.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPaths, SWEEP_JSON } from './layout.js';
 import type { LoadedSweep } from './load.js';
@@ -19,7 +20,7 @@ export function localResults(sweep: LoadedSweep): RunResult[] {
   });
 }
 
-/** Reads the sweep's state (from the queue when `target` is given) and writes sweep.json. */
+/** Reads the sweep's state (from the queue when `target` is given) and writes sweep.json, if the sweep's folder exists. */
 export async function sweepStatus(sweep: LoadedSweep, target?: RedisTarget): Promise<SweepSummary> {
   let results: RunResult[];
   if (target === undefined) results = localResults(sweep);
@@ -32,7 +33,7 @@ export async function sweepStatus(sweep: LoadedSweep, target?: RedisTarget): Pro
     }
   }
   const summary = summarizeSweep(sweep.name, sweep.sweep.metric, sweep.sweep.goal, results);
-  writeSweepSummary(join(sweep.dir, SWEEP_JSON), summary);
+  if (existsSync(sweep.dir)) writeSweepSummary(join(sweep.dir, SWEEP_JSON), summary);
   return summary;
 }
 

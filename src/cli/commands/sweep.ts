@@ -3,6 +3,7 @@
  * `whetstone sweep status SWEEP.yaml [--queue URL] [--watch]` and
  * `whetstone sweep collect SWEEP.yaml DIR…`. Parses, calls src/sweep/, prints.
  */
+import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { InputError, InterruptedError, RuntimeFailure } from '../../errors.js';
 import { collectRuns } from '../../sweep/collect.js';
@@ -43,17 +44,20 @@ function load(file: string | undefined, flags: SweepFlags, ctx: CommandContext, 
 
 /** The ranked table on stdout (or the summary as JSON), and where sweep.json and report.html are. */
 async function printSummary(summary: SweepSummary, sweep: LoadedSweep, flags: SweepFlags, out: Output): Promise<void> {
-  const report = await writeSweepReport(sweep.dir, summary).catch((e: unknown) => {
-    out.warn(`report.html was not written (${oneLine(e)})`);
-    return null;
-  });
+  // A status look at a sweep that never started here writes nothing.
+  const report = !existsSync(sweep.dir)
+    ? null
+    : await writeSweepReport(sweep.dir, summary).catch((e: unknown) => {
+        out.warn(`report.html was not written (${oneLine(e)})`);
+        return null;
+      });
   if (flags.json) out.result(JSON.stringify(summary));
   else {
     const t = sweepTable(summary);
     for (const line of columns(t.header, t.rows, t.numeric)) out.result(line);
   }
   out.info(statusLine(summary));
-  out.info(`${SWEEP_JSON}: ${resolve(sweep.dir, SWEEP_JSON)}${report === null ? '' : `\n${SWEEP_HTML}: ${report}`}`);
+  if (report !== null) out.info(`${SWEEP_JSON}: ${resolve(sweep.dir, SWEEP_JSON)}\n${SWEEP_HTML}: ${report}`);
 }
 
 async function runSweep(args: string[], flags: SweepFlags, ctx: CommandContext): Promise<void> {
