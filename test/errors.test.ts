@@ -134,6 +134,14 @@ function onnxWith(edit: (spec: OnnxModelSpec) => OnnxModelSpec): Uint8Array {
   return encodeOnnx(edit(tinyMlpSpec()));
 }
 const replaceInit = (spec: OnnxModelSpec, name: string, init: OnnxModelSpec['initializers'][number]) => ({ ...spec, initializers: spec.initializers.map((i) => (i.name === name ? init : i)) });
+/** Writes base.yaml (a small valid experiment unless given) and sweep.yaml; the argv of `sweep` on it. */
+const sweep = (dir: string, text: string, base = `name: b\n${MODEL}`, ...more: string[]) => {
+  writeFileSync(join(dir, 'base.yaml'), base);
+  writeFileSync(join(dir, 'sweep.yaml'), text);
+  return ['sweep', join(dir, 'sweep.yaml'), '--out', join(dir, 'out'), ...more];
+};
+/** Nothing listens on port 1 of the loopback interface. */
+const NO_REDIS = 'redis://127.0.0.1:1';
 
 const CASES: Record<string, Case> = {
   'yaml-empty': {
@@ -375,6 +383,38 @@ const CASES: Record<string, Case> = {
       return { argv: ['train', yaml(d, 'name: x\n'), '--out', out, '--limit', '100'], names: out };
     },
     message: /read-only|permission|not permitted|cannot/i,
+  },
+  'sweep-unknown-key': {
+    setup: (d) => ({ argv: sweep(d, 'base: base.yaml\ngrid:\n  training.optimizer.learnin_rate: [1, 2]\n'), names: 'sweep.yaml:3:3' }),
+    message: /training\.optimizer\.learnin_rate: is not a key of the experiment schema.*did you mean 'learning_rate'/,
+  },
+  'sweep-empty-range': {
+    setup: (d) => ({ argv: sweep(d, 'base: base.yaml\ngrid:\n  training.epochs: {range: [5, 2], step: 1}\n'), names: 'sweep.yaml:3:20' }),
+    message: /range \[5, 2\] is empty/,
+  },
+  'sweep-base-invalid': {
+    setup: (d) => ({ argv: sweep(d, 'base: base.yaml\nseeds: [1, 2]\n', 'training:\n  epochs: ten\n' + MODEL), names: 'base.yaml:2:' }),
+    message: /training\.epochs/,
+  },
+  'sweep-run-invalid': {
+    setup: (d) => ({ argv: sweep(d, 'base: base.yaml\ngrid:\n  dataset.validation: [0.1, 0.9]\n'), names: 'sweep.yaml:3:' }),
+    message: /dataset\.validation=0\.9: /,
+  },
+  'sweep-metric-unknown': {
+    setup: (d) => ({ argv: sweep(d, 'base: base.yaml\nseeds: [1]\nmetric: spiking_acc\n'), names: 'sweep.yaml:3:9' }),
+    message: /not a key of summary\.json \(did you mean 'spiking_accuracy'\?\)/,
+  },
+  'queue-unreachable': {
+    setup: (d) => ({ argv: sweep(d, 'base: base.yaml\nseeds: [1]\n', undefined, '--queue', NO_REDIS), names: NO_REDIS }),
+    message: /cannot reach Redis/,
+  },
+  'queue-bad-url': {
+    setup: (d) => ({ argv: sweep(d, 'base: base.yaml\nseeds: [1]\n', undefined, '--queue', 'http://localhost:6379'), names: 'http://localhost:6379' }),
+    message: /not a Redis URL/,
+  },
+  'worker-unreachable': {
+    setup: (d) => ({ argv: ['worker', NO_REDIS, '--out', join(d, 'out')], names: NO_REDIS }),
+    message: /cannot reach Redis/,
   },
 };
 

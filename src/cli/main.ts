@@ -54,6 +54,7 @@ const COMMANDS: CommandSpec[] = [
         .option('--workers <n>', 'threads computing gradients, data-parallel (default: CNNs one per core, at most batch/64; otherwise 1)', positiveInt)
         .option('--resume <run-dir>', 'continue an interrupted run (then no config is given)')
         .option('--from <run-dir>', "start from that run's checkpoint, if this config trains its epochs so far the same way (a branch)")
+        .option('--run-dir <dir>', 'create the run directory exactly here (it must not exist, or be empty), not under --out')
         .option('--set <key.path=value>', 'override a config value, e.g. training.epochs=5 (repeatable)', collect, [])
         .option('--assert <gate>', 'fail with exit code 3 unless the summary satisfies it, e.g. "spiking_accuracy>=0.97" (repeatable)', collect, [])
         .option('--json', 'print the summary as one JSON object on stdout (and nothing else there)'),
@@ -117,6 +118,35 @@ const COMMANDS: CommandSpec[] = [
     description: "print the runs' key figures side by side",
     options: (c) => c.option('--json', 'print one JSON array on stdout, one object per run'),
     load: async () => (await import('./commands/compare.js')).run,
+  },
+  {
+    name: 'sweep',
+    args: '<sweep.yaml|status|collect> [paths...]',
+    description: 'run a sweep of experiments here, or on a Redis queue; `sweep status SWEEP.yaml`, `sweep collect SWEEP.yaml DIR...`',
+    options: (c) =>
+      c
+        .option('--queue <redis-url>', 'enqueue the runs on this BullMQ queue (redis://HOST:PORT) for `whetstone worker`s, instead of running them here')
+        .option('--out <dir>', "parent of the sweep's folder (default: output_dir in the sweep file)")
+        .option('--concurrency <n>', 'runs at a time on this machine (default: budget.max_concurrent, else from the cores)', positiveInt)
+        .addOption(backendOption())
+        .option('--only <run-id>', 'run only this run of the sweep (repeatable; a CI job of --matrix)', collect, [])
+        .option('--matrix', 'print the runs as a JSON job matrix for CI and run nothing')
+        .option('--watch', 'status: follow the sweep until every run has ended')
+        .option('--interval <seconds>', 'status --watch: seconds between looks (default: 2)', positiveInt)
+        .option('--json', 'print the sweep summary as one JSON object on stdout'),
+    load: async () => (await import('./commands/sweep.js')).run,
+  },
+  {
+    name: 'worker',
+    args: '<redis-url>',
+    description: "train runs that `sweep --queue` enqueued, reporting each run's summary back through the queue",
+    options: (c) =>
+      c
+        .option('--concurrency <n>', 'runs at a time (default: 1)', positiveInt)
+        .option('--out <dir>', "where sweeps' folders go; share it between workers to resume a dead worker's run (default: runs/sweeps)")
+        .addOption(backendOption())
+        .option('--lock-seconds <n>', "seconds after a worker dies before its run is given to another (default: 10)", positiveInt),
+    load: async () => (await import('./commands/worker.js')).run,
   },
   {
     name: 'validate',

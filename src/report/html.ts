@@ -8,9 +8,10 @@ import { accuracyTable, energyTable, environmentTable, headline, keyFigures, lay
 import type { RunRecord } from './run.js';
 import { runSharpness } from './sharpness.js';
 
-const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+export const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-const STYLE = `
+/** The stylesheet of every Whetstone HTML page (run reports, sweep reports). */
+export const STYLE = `
 :root { --ink: #1f2933; --muted: #616e7c; --line: #e5e7eb; --panel: #f8fafc; --accent: #2563eb; --warn: #b45309; }
 * { box-sizing: border-box; }
 body { margin: 0; background: #f1f5f9; color: var(--ink); font: 14px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
@@ -44,13 +45,13 @@ pre { background: var(--panel); border: 1px solid var(--line); border-radius: 6p
 footer { color: var(--muted); font-size: 12px; margin-top: 22px; text-align: center; }
 `;
 
-function htmlTable(t: Table, className = ''): string {
+export function htmlTable(t: Table, className = ''): string {
   const head = t.header.every((h) => h === '') ? '' : `<thead><tr>${t.header.map((h, i) => `<th${t.numeric.includes(i) ? ' class="num"' : ''}>${escape(h)}</th>`).join('')}</tr></thead>`;
   const body = t.rows.map((r) => `<tr>${r.map((c, i) => `<td${t.numeric.includes(i) ? ' class="num"' : ''}>${escape(c)}</td>`).join('')}</tr>`).join('\n');
   return `<table${className === '' ? '' : ` class="${className}"`}>${head}<tbody>\n${body}\n</tbody></table>`;
 }
 
-function figure(chart: RenderedChart | undefined): string {
+export function figure(chart: RenderedChart | undefined): string {
   if (chart === undefined) return '';
   return `<figure class="chart" data-chart="${escape(chart.name)}">${chart.svg}<figcaption><b>${escape(chart.title)}.</b> ${escape(chart.caption)}</figcaption></figure>`;
 }

@@ -1,6 +1,6 @@
-/** Run directories: `<out>/<experiment>-<UTC timestamp>`, created fresh, never reused. */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+/** Run directories: `<out>/<experiment>-<UTC timestamp>` (or a path given by a sweep), created fresh, never reused. */
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { describeFsError } from '../util/fs-errors.js';
 
@@ -28,5 +28,19 @@ export function createRunDir(outDir: string, name: string, now = new Date()): st
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
       throw new InputError(`${outDir}: cannot create run directory (${describeFsError(e)})`);
     }
+  }
+}
+
+/** Exactly `dir`, with its parents (a sweep names its runs); refused if it exists and is not an empty directory. */
+export function createNamedRunDir(dir: string): string {
+  if (existsSync(dir) && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0)) {
+    throw new InputError(`${dir}: the run directory already exists (resume it with: whetstone train --resume ${dir})`);
+  }
+  try {
+    mkdirSync(dirname(dir), { recursive: true });
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  } catch (e) {
+    throw new InputError(`${dir}: cannot create run directory (${describeFsError(e)})`);
   }
 }

@@ -8,7 +8,7 @@ interface CompareFlags {
 }
 
 /** Plain-text columns: numbers right-aligned, two spaces between columns. */
-function columns(header: readonly string[], rows: readonly (readonly string[])[], numeric: readonly number[]): string[] {
+export function columns(header: readonly string[], rows: readonly (readonly string[])[], numeric: readonly number[]): string[] {
   const all = [header, ...rows];
   const widths = header.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
   return all.map((r) => r.map((cell, c) => (numeric.includes(c) ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd());

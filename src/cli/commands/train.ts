@@ -7,6 +7,7 @@ import { InputError } from '../../errors.js';
 import { checkGates, GateFailedError, parseGates, SUMMARY_KEYS, trainExperiment, type EpochMetrics, type TrainSummary } from '../../train/index.js';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../exit.js';
+import { exitWithParent } from '../parent-link.js';
 import { RunSession } from '../run-session.js';
 import { duration, int, pct } from '../../util/format.js';
 
@@ -18,6 +19,7 @@ interface TrainFlags {
   workers?: number;
   resume?: string;
   from?: string;
+  runDir?: string;
   set?: string[];
   assert?: string[];
   json?: boolean;
@@ -55,6 +57,10 @@ export async function run(args: string[], flags: TrainFlags, ctx: CommandContext
   if (flags.from !== undefined && (flags.resume !== undefined || configPath === undefined)) {
     throw new InputError('--from starts a new run of a config from another run\'s checkpoint: give a config, and no --resume');
   }
+  if (flags.runDir !== undefined && (flags.resume !== undefined || flags.from !== undefined || configPath === undefined)) {
+    throw new InputError('--run-dir names the directory of a new run: give a config, and no --resume or --from');
+  }
+  if (ctx.io.env.WHETSTONE_EXIT_WITH_PARENT === '1') exitWithParent();
   const session = new RunSession(out, 'training');
   try {
     const result = await trainExperiment(
@@ -67,6 +73,7 @@ export async function run(args: string[], flags: TrainFlags, ctx: CommandContext
         workers: flags.workers,
         resume: flags.resume === undefined ? undefined : resolve(ctx.cwd, flags.resume),
         from: flags.from === undefined ? undefined : resolve(ctx.cwd, flags.from),
+        runDir: flags.runDir === undefined ? undefined : resolve(ctx.cwd, flags.runDir),
         signal: session.signal,
         command: ['train', ...args],
         overrides,
