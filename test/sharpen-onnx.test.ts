@@ -32,7 +32,7 @@ interface Exported {
   ops: string[];
 }
 
-function exportTorch(kind: 'mlp' | 'cnn', file: string, ...flags: string[]): Exported {
+function exportTorch(kind: 'mlp' | 'cnn' | 'mix', file: string, ...flags: string[]): Exported {
   return pyJson<Exported>([join(PYTHON_DIR, 'torch_onnx.py'), kind, dir, join(dir, file), ...flags]);
 }
 
@@ -99,6 +99,19 @@ describe('a PyTorch CNN exported to ONNX (padding, stride, batch norm, max pool,
     const imported = await importModel(join(dir, 'cnn.onnx'), 'cnn.onnx');
     const { problems } = planConversion(importedSource(imported), { shape: [28, 28, 1], classes: 10, dataset: 'mnist', inputEncoding: 'binary' });
     expect(problems).toEqual([]);
+  }, 60_000);
+});
+
+describe('the other ops (Clip as ReLU6, AveragePool, BatchNormalization on a flattened map, MatMul + Add, Sigmoid, Softmax)', () => {
+  it('import with the same outputs as PyTorch; sharpen then refuses the batch norm after the pool', async () => {
+    const torch = exportTorch('mix', 'mix.onnx', '--keep-bn');
+    expect(torch.ops).toEqual(expect.arrayContaining(['Clip', 'AveragePool', 'BatchNormalization', 'MatMul', 'Add', 'Sigmoid', 'Softmax']));
+    const ours = await importedLogits('mix.onnx');
+    expect(ours.layers).toEqual(['Conv2D', 'Activation', 'AveragePooling2D', 'Flatten', 'BatchNormalization', 'Dense', 'Activation', 'Dense', 'Activation']);
+    expect(maxDifference(ours.logits, torch.logits)).toBeLessThan(1e-4);
+    const imported = await importModel(join(dir, 'mix.onnx'), 'mix.onnx');
+    const { problems } = planConversion(importedSource(imported), { shape: [28, 28, 1], classes: 10, dataset: 'mnist', inputEncoding: 'binary' });
+    expect(problems.map((p) => p.message)).toContain('must directly follow a Conv2D or Dense without activation, so that it can be folded into it');
   }, 60_000);
 });
 
