@@ -109,6 +109,20 @@ describe('refusals of ONNX graphs', () => {
     expect(refusal(spec)).toContain(': rows (Reshape): reshapes to [-1, 28, 28]; only flattening to [batch, 784] is a layer');
   });
 
+  it("a log-softmax head (PyTorch's F.log_softmax) is read as softmax; anywhere else it is refused", () => {
+    const spec = tinyMlpSpec();
+    const head: OnnxModelSpec = {
+      ...spec,
+      output: 'scores',
+      nodes: [...spec.nodes, { op: 'LogSoftmax', name: '/LogSoftmax', inputs: ['logits'], outputs: ['scores'], attrs: { axis: 1 } }],
+    };
+    expect(refusal(head)).toBe('');
+    const layers = (onnxArtifacts(encodeOnnx(head), join(dir, 'm.onnx'), 'm.onnx').artifacts.modelTopology as { config: { layers: { config: { activation?: string } }[] } }).config.layers;
+    expect(layers.at(-1)!.config.activation).toBe('softmax');
+    const hidden = { ...spec, nodes: spec.nodes.map((n) => (n.op === 'Relu' ? { ...n, op: 'LogSoftmax', name: '/hidden/LogSoftmax', attrs: { axis: 1 } } : n)) };
+    expect(refusal(hidden)).toContain(': /hidden/LogSoftmax (LogSoftmax): log-softmax is supported only as the last op, on the classifier');
+  });
+
   it('zero padding in its own Pad node folds into the Conv after it, and is refused before a pool', () => {
     const spec = tinyCnnSpec();
     const [convNode, ...rest] = spec.nodes;

@@ -28,7 +28,7 @@ export interface OnnxChain {
 /** Ops translated into layers (the data path); CONSTANT_OPS are evaluated instead. */
 export const LAYER_OPS = new Set([
   'Conv', 'Gemm', 'MatMul', 'Add', 'Relu', 'Clip', 'Sigmoid', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool',
-  'Flatten', 'Reshape', 'BatchNormalization', 'Dropout', 'Identity', 'Softmax', 'Pad',
+  'Flatten', 'Reshape', 'BatchNormalization', 'Dropout', 'Identity', 'Softmax', 'LogSoftmax', 'Pad',
 ]);
 
 type Shape = { kind: 'image'; c: number; h: number; w: number; collapsed?: boolean } | { kind: 'flat'; n: number };
@@ -371,9 +371,12 @@ export function translateGraph(graph: GraphProto, opset: number, src: TensorSour
       }
       case 'Identity':
         break;
-      case 'Softmax': {
+      case 'Softmax':
+      case 'LogSoftmax': {
         const axis = attrInt(node, 'axis', opset < 13 ? 1 : -1);
-        if (shape.kind !== 'flat' || (axis !== 1 && axis !== -1)) problem(node, 'softmax over anything but the classes of a flat vector is not supported');
+        if (shape.kind !== 'flat' || (axis !== 1 && axis !== -1)) problem(node, `${op} over anything but the classes of a flat vector is not supported`);
+        else if (op === 'LogSoftmax' && !outputs.has(out)) problem(node, 'log-softmax is supported only as the last op, on the classifier');
+        // PyTorch's F.log_softmax head: read as softmax — the same class for every input, and sharpen starts its head from the classifier's logits, before either.
         else add('Activation', { name: layerName(node), activation: 'softmax' });
         break;
       }
