@@ -10,9 +10,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../src/backend/index.js';
 import { importedSource, importModel } from '../src/model/convert/import.js';
+import { keras3Artifacts } from '../src/model/convert/keras/keras3.js';
 import { planConversion } from '../src/model/convert/plan.js';
 import { cli } from './helpers/cli.js';
-import { pyJson, writeMnistNpy } from './helpers/python.js';
+import { keras3MlpConfig, keras3Zip } from './helpers/keras-files.js';
+import { seeded } from './helpers/onnx-models.js';
+import { largestDifference, pyJson, writeMnistNpy } from './helpers/python.js';
 
 const TEST_IMAGES = 100;
 const GENERATOR = new URL('fixtures/keras-files/generate.py', import.meta.url).pathname;
@@ -38,20 +41,29 @@ async function outputs(file: string) {
   return { imported, values };
 }
 
-function maxDifference(a: number[][], b: number[][]): number {
-  expect(a.length).toBe(b.length);
-  return Math.max(...a.flatMap((row, i) => row.map((v, j) => Math.abs(v - b[i]![j]!))));
-}
-
 describe('a Keras 3 .keras file (functional CNN, weights addressed by class)', () => {
   it('imports with the outputs NumPy computes from the same weights (within 1e-4)', async () => {
     const { imported, values } = await outputs('cnn.keras');
     expect(imported.format).toBe('keras3');
     const source = importedSource(imported);
     expect(source.layers.map((l) => l.name)).toEqual(['features', 'norm', 'relu', 'pool', 'flatten', 'hidden', 'logits']);
-    expect(maxDifference(values, reference['cnn.keras'])).toBeLessThan(1e-4);
+    expect(largestDifference(values, reference['cnn.keras'], 'cnn.keras', 'NumPy')).toBeLessThan(1e-4);
     const { problems } = planConversion(source, { shape: [28, 28, 1], classes: 10, dataset: 'mnist', inputEncoding: 'binary' });
     expect(problems).toEqual([]);
+  });
+});
+
+describe('a Keras 3 Sequential saved without an Input layer', () => {
+  it('takes its input shape from the build config', async () => {
+    const config = keras3MlpConfig();
+    const layers = (config.config as { layers: unknown[] }).layers.slice(1);
+    const bytes = await keras3Zip({ ...config, config: { ...(config.config as object), layers }, build_config: { input_shape: [null, 784] } }, {
+      dense: [[[784, 8], seeded(784 * 8, 1)], [[8], seeded(8, 2)]],
+      dense_1: [[[8, 10], seeded(80, 3)], [[10], seeded(10, 4)]],
+    });
+    const source = importedSource(await keras3Artifacts(bytes, 'noinput.keras'));
+    expect(source.inputShape).toEqual([784]);
+    expect(source.layers.map((l) => l.name)).toEqual(['hidden', 'logits']);
   });
 });
 
@@ -60,7 +72,7 @@ describe('a legacy Keras .h5 file (Sequential, model_config + model_weights)', (
     const { imported, values } = await outputs('mlp.h5');
     expect(imported.format).toBe('keras-h5');
     expect(importedSource(imported).layers.map((l) => l.className)).toEqual(['Conv2D', 'MaxPooling2D', 'Flatten', 'Dense', 'Dense']);
-    expect(maxDifference(values, reference['mlp.h5'])).toBeLessThan(1e-4);
+    expect(largestDifference(values, reference['mlp.h5'], 'mlp.h5', 'NumPy')).toBeLessThan(1e-4);
   });
 
   it('is refused up front for a dataset whose images it does not take', async () => {

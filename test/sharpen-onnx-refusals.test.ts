@@ -11,7 +11,7 @@ import { onnxArtifacts } from '../src/model/convert/onnx/index.js';
 import { importedSource } from '../src/model/convert/import.js';
 import { formatProblems, planConversion } from '../src/model/convert/plan.js';
 import { cli } from './helpers/cli.js';
-import { encodeOnnx, seeded, tinyMlpSpec, type OnnxModelSpec, type OnnxNodeSpec } from './helpers/onnx-models.js';
+import { encodeOnnx, seeded, tinyCnnSpec, tinyMlpSpec, type OnnxModelSpec, type OnnxNodeSpec } from './helpers/onnx-models.js';
 
 let dir: string;
 beforeAll(() => {
@@ -107,6 +107,36 @@ describe('refusals of ONNX graphs', () => {
       initializers: [{ name: 'shape', dims: [3], ints: [-1, 28, 28] }],
     };
     expect(refusal(spec)).toContain(': rows (Reshape): reshapes to [-1, 28, 28]; only flattening to [batch, 784] is a layer');
+  });
+
+  it("a log-softmax head (PyTorch's F.log_softmax) is read as softmax; anywhere else it is refused", () => {
+    const spec = tinyMlpSpec();
+    const head: OnnxModelSpec = {
+      ...spec,
+      output: 'scores',
+      nodes: [...spec.nodes, { op: 'LogSoftmax', name: '/LogSoftmax', inputs: ['logits'], outputs: ['scores'], attrs: { axis: 1 } }],
+    };
+    expect(refusal(head)).toBe('');
+    const layers = (onnxArtifacts(encodeOnnx(head), join(dir, 'm.onnx'), 'm.onnx').artifacts.modelTopology as { config: { layers: { config: { activation?: string } }[] } }).config.layers;
+    expect(layers.at(-1)!.config.activation).toBe('softmax');
+    const hidden = { ...spec, nodes: spec.nodes.map((n) => (n.op === 'Relu' ? { ...n, op: 'LogSoftmax', name: '/hidden/LogSoftmax', attrs: { axis: 1 } } : n)) };
+    expect(refusal(hidden)).toContain(': /hidden/LogSoftmax (LogSoftmax): log-softmax is supported only as the last op, on the classifier');
+  });
+
+  it('zero padding in its own Pad node folds into the Conv after it, and is refused before a pool', () => {
+    const spec = tinyCnnSpec();
+    const [convNode, ...rest] = spec.nodes;
+    const padded: OnnxModelSpec = {
+      ...spec,
+      nodes: [{ op: 'Pad', name: '/pad/Pad', inputs: ['image', 'pads'], outputs: ['padded'], attrs: { mode: 'constant' } }, { ...convNode!, inputs: ['padded', 'conv.weight', 'conv.bias'], attrs: { kernel_shape: [3, 3] } }, ...rest],
+      initializers: [...spec.initializers, { name: 'pads', dims: [8], ints: [0, 0, 1, 1, 0, 0, 1, 1] }],
+    };
+    const imported = onnxArtifacts(encodeOnnx(padded), join(dir, 'm.onnx'), 'm.onnx');
+    expect(imported.problems).toEqual([]);
+    const layers = (imported.artifacts.modelTopology as { config: { layers: { class_name: string; config: { padding?: string } }[] } }).config.layers;
+    expect(layers[0]).toMatchObject({ class_name: 'Conv2D', config: { padding: 'same' } });
+    const beforePool = { ...spec, nodes: spec.nodes.flatMap((n) => (n.op === 'MaxPool' ? [{ op: 'Pad', name: '/pad/Pad', inputs: ['r', 'pads'], outputs: ['rp'] }, { ...n, inputs: ['rp'] }] : [n])), initializers: [...spec.initializers, { name: 'pads', dims: [8], ints: [0, 0, 1, 1, 0, 0, 1, 1] }] };
+    expect(refusal(beforePool)).toContain(': /pool/MaxPool (MaxPool): follows a Pad; zero padding is supported only right before a Conv');
   });
 
   it('through the CLI: exit 2, one line naming the node, before tfjs starts, nothing written', async () => {

@@ -62,8 +62,8 @@ const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'sharpen',
-    args: '<model.json>',
-    description: 'cross-train an existing tfjs/Keras model into a spiking network',
+    args: '<model>',
+    description: 'cross-train an existing model (tfjs model.json, ONNX .onnx, Keras .keras or .h5) into a spiking network',
     options: (c) =>
       c
         .requiredOption('--data <dataset-or-config>', 'dataset name, or experiment YAML (its dataset, training and sharpening sections)')

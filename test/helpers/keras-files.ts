@@ -32,25 +32,33 @@ export function keras3MlpConfig(hidden = 8): Record<string, unknown> {
   };
 }
 
-/** The bytes of a `.keras` zip whose weights file holds `arrays[group] = [[shape, values], …]` at layers/<group>/vars/<i>. */
-export async function keras3Zip(config: unknown, arrays: Record<string, [number[], Float32Array][]>): Promise<Uint8Array> {
+/** Writes an HDF5 file with h5wasm in a private temporary directory and returns its bytes. */
+async function hdf5Bytes(write: (file: InstanceType<typeof import('h5wasm/node').default.File>) => void): Promise<Uint8Array> {
   const h5wasm = (await import('h5wasm/node')).default;
   await h5wasm.ready;
-  const dir = mkdtempSync(join(tmpdir(), 'whetstone-keras-zip-'));
+  const dir = mkdtempSync(join(tmpdir(), 'whetstone-h5-fixture-'));
   try {
-    const path = join(dir, 'model.weights.h5');
+    const path = join(dir, 'file.h5');
     const file = new h5wasm.File(path, 'w');
+    write(file);
+    file.close();
+    return readFileSync(path);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The bytes of a `.keras` zip whose weights file holds `arrays[group] = [[shape, values], …]` at layers/<group>/vars/<i>. */
+export async function keras3Zip(config: unknown, arrays: Record<string, [number[], Float32Array][]>): Promise<Uint8Array> {
+  const weights = await hdf5Bytes((file) => {
     file.create_group('vars');
     const layers = file.create_group('layers');
     for (const [group, list] of Object.entries(arrays)) {
       const vars = layers.create_group(group).create_group('vars');
       list.forEach(([shape, values], i) => vars.create_dataset({ name: String(i), data: values, shape }));
     }
-    file.close();
-    return zipSync({ 'metadata.json': strToU8('{"keras_version": "3.5.0"}'), 'config.json': strToU8(JSON.stringify(config)), 'model.weights.h5': readFileSync(path) });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
+  return zipSync({ 'metadata.json': strToU8('{"keras_version": "3.5.0"}'), 'config.json': strToU8(JSON.stringify(config)), 'model.weights.h5': weights });
 }
 
 /** The MLP of keras3MlpConfig with seeded weights; `hiddenKernel` overrides the first kernel's shape. */
@@ -64,12 +72,7 @@ export async function keras3Mlp(hiddenKernel: [number, number] = [784, 8]): Prom
 
 /** A legacy Keras 2 `.h5` of the same MLP (Sequential; model_config + model_weights), written with h5wasm. */
 export async function kerasH5Mlp(): Promise<Uint8Array> {
-  const h5wasm = (await import('h5wasm/node')).default;
-  await h5wasm.ready;
-  const dir = mkdtempSync(join(tmpdir(), 'whetstone-keras-h5-'));
-  try {
-    const path = join(dir, 'model.h5');
-    const file = new h5wasm.File(path, 'w');
+  return hdf5Bytes((file) => {
     const dense = (name: string, units: number, activation: string) => ({ class_name: 'Dense', config: { name, units, activation, use_bias: true, dtype: 'float32' } });
     const config = { class_name: 'Sequential', config: { name: 'mlp', layers: [{ class_name: 'InputLayer', config: { batch_input_shape: [null, 784], name: 'input' } }, dense('dense', 8, 'relu'), dense('dense_1', 10, 'softmax')] } };
     file.create_attribute('model_config', JSON.stringify(config));
@@ -83,9 +86,5 @@ export async function kerasH5Mlp(): Promise<Uint8Array> {
       inner.create_dataset({ name: 'kernel:0', data: seeded(k * n, seed), shape: [k, n] });
       inner.create_dataset({ name: 'bias:0', data: seeded(n, seed + 1), shape: [n] });
     }
-    file.close();
-    return readFileSync(path);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }

@@ -35,3 +35,12 @@ export async function writeMnistNpy(dir: string, train: number, test: number): P
   }
   return out;
 }
+
+/** The largest |difference| between two sets of outputs (rows of the same length), printed: docs/results.md quotes it. */
+export function largestDifference(ours: number[][], theirs: number[][], label: string, against: string): number {
+  if (ours.length !== theirs.length) throw new Error(`${label}: ${ours.length} rows of outputs against ${theirs.length} from ${against}`);
+  let max = 0;
+  ours.forEach((row, i) => row.forEach((v, j) => (max = Math.max(max, Math.abs(v - theirs[i]![j]!)))));
+  console.log(`${label}: largest |difference| from ${against} over ${ours.length} images × ${ours[0]!.length} outputs: ${max.toExponential(1)}`);
+  return max;
+}

@@ -3,9 +3,11 @@ file with onnx.checker, and prints the network's logits on the test images (the 
 ONNX import must reproduce).
 
 usage: torch_onnx.py KIND DATA_DIR OUT.onnx [--steps N] [--external] [--keep-bn]
-  KIND      mlp (flatten, linear 64, relu, dropout, linear 10) or
+  KIND      mlp (flatten, linear 64, relu, dropout, linear 10),
             cnn (conv 3x3 pad 1, batch norm, relu, max pool 2, conv 4x4 stride 2 pad 1, relu,
-                 view(n, -1), linear 32, relu, linear 10)
+                 view(n, -1), linear 32, relu, linear 10) or
+            mix (conv 5x5 pad 2, relu6, average pool 2, flatten, batch norm 1-d, matmul + add 20,
+                 sigmoid, linear 10, softmax: the other ops, in an order sharpen then refuses)
   DATA_DIR  train_x.npy (float32 N×1×28×28 in [0, 1]), train_y.npy (int32), test_x.npy
   --external  store the weights in OUT.onnx.data beside the model (ONNX external data)
   --keep-bn   export with TrainingMode.PRESERVE so BatchNormalization stays a node
@@ -57,20 +59,41 @@ class Cnn(nn.Module):
         return self.fc2(torch.relu(self.fc1(x)))
 
 
+class Mix(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 5, padding=2)
+        self.pool = nn.AvgPool2d(2)
+        self.bn = nn.BatchNorm1d(4 * 14 * 14)
+        self.w = nn.Parameter(torch.randn(4 * 14 * 14, 20) * 0.05)
+        self.b = nn.Parameter(torch.zeros(20))
+        self.fc = nn.Linear(20, 10)
+
+    def forward(self, x):
+        x = self.bn(torch.flatten(self.pool(nn.functional.relu6(self.conv(x))), 1))
+        return torch.softmax(self.fc(torch.sigmoid(torch.matmul(x, self.w) + self.b)), dim=1)
+
+
 train_x = torch.from_numpy(np.load(os.path.join(data_dir, "train_x.npy")))
 train_y = torch.from_numpy(np.load(os.path.join(data_dir, "train_y.npy")).astype(np.int64))
 test_x = torch.from_numpy(np.load(os.path.join(data_dir, "test_x.npy")))
 
-model = Mlp() if kind == "mlp" else Cnn()
+model = {"mlp": Mlp, "cnn": Cnn, "mix": Mix}[kind]()
 optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
-loss_fn = nn.CrossEntropyLoss()
+# The mix network ends in a softmax: train it on the log of its probabilities.
+loss_fn = nn.NLLLoss() if kind == "mix" else nn.CrossEntropyLoss()
+if kind == "mix":
+    forward = model.forward
+    model_loss = lambda xb, yb: loss_fn(torch.log(forward(xb) + 1e-9), yb)
+else:
+    model_loss = lambda xb, yb: loss_fn(model(xb), yb)
 model.train()
 batch = 64
 for step in range(steps):
     i = (step * batch) % max(1, len(train_x) - batch)
     xb, yb = train_x[i : i + batch], train_y[i : i + batch]
     optimizer.zero_grad()
-    loss_fn(model(xb), yb).backward()
+    model_loss(xb, yb).backward()
     optimizer.step()
 
 model.eval()

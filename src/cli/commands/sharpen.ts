@@ -1,5 +1,5 @@
 /**
- * `whetstone sharpen <model.json> --data <dataset | config.yaml>`: parses options, calls
+ * `whetstone sharpen <model.json | model.onnx | model.keras | model.h5> --data <dataset | config.yaml>`: parses options, calls
  * sharpenModel, shows progress on stderr and, on stdout, one table with what spiking cost.
  */
 import { resolve } from 'node:path';

@@ -3,6 +3,9 @@
  * the conversion: tfjs layers-model artifacts (a Keras-style topology and named float32 weights),
  * so that source.ts, plan.ts, rewrite.ts and calibrate.ts see one format whatever the file was.
  */
+import { readFileSync } from 'node:fs';
+import { InputError } from '../../errors.js';
+import { describeFsError } from '../../util/fs-errors.js';
 import type { tf } from '../tf.js';
 import type { LayerProblem, SourceFormat } from './source.js';
 
@@ -32,4 +35,13 @@ export function packWeights(weights: readonly NamedWeight[]): Pick<tf.io.ModelAr
     offset += w.values.length;
   }
   return { weightSpecs: weights.map((w) => ({ name: w.name, shape: [...w.shape], dtype: 'float32' as const })), weightData: data.buffer };
+}
+
+/** The bytes of a model file, or an InputError naming it as `shown`. */
+export function readModelBytes(file: string, shown: string): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new InputError(`${shown}: cannot read model (${describeFsError(e)})`);
+  }
 }

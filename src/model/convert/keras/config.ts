@@ -75,6 +75,12 @@ export function kerasModelConfig(model: unknown): unknown {
   const config: Json = { ...model.config };
   if (Array.isArray(config.layers)) config.layers = config.layers.map(layer);
   for (const k of ['input_layers', 'output_layers']) if (config[k] !== undefined) config[k] = tensorList(config[k]);
+  // A Keras 3 Sequential built without an Input layer keeps its input shape only in its build config.
+  const built = isObject(model.build_config) ? model.build_config.input_shape : config.build_input_shape;
+  const first = Array.isArray(config.layers) ? (config.layers[0] as { class_name?: unknown; config?: Json } | undefined) : undefined;
+  if (model.class_name === 'Sequential' && Array.isArray(built) && first?.class_name !== 'InputLayer' && isObject(first?.config) && first.config.batch_input_shape === undefined) {
+    first.config.batch_input_shape = built;
+  }
   for (const k of ['trainable', 'dtype', 'build_input_shape']) delete config[k];
   return { class_name: model.class_name, config };
 }

@@ -3,11 +3,10 @@
  * first (so a random file is named as such instead of reaching the C library), with HDF5's error
  * stack turned into a thrown message rather than printed on stderr.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../../errors.js';
-import { describeFsError } from '../../../util/fs-errors.js';
 
 type H5 = typeof import('h5wasm/node').default;
 export type H5File = InstanceType<H5['File']>;
@@ -70,17 +69,6 @@ function hdf5Reason(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
   const minor = [...text.matchAll(/\):\s*([^\n]+)/g)].map((m) => m[1]!.trim()).at(-1);
   return (minor ?? text.split('\n')[0] ?? 'unknown error').slice(0, 200);
-}
-
-/** Reads the file at `path` as HDF5 (a `.h5` model). */
-export async function withHdf5File<T>(path: string, shown: string, read: (file: H5File) => T): Promise<T> {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new InputError(`${shown}: cannot read model (${describeFsError(e)})`);
-  }
-  return withHdf5(bytes, shown, read);
 }
 
 /** A dataset's values as float32 with its shape, or an InputError naming the path. */

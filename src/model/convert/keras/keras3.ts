@@ -5,11 +5,10 @@
  * the order of the model's layers (`dense`, `dense_1`, …; keras/src/saving/saving_lib.py names
  * them so because layer names are not reproducible), the InputLayer excluded.
  */
-import { readFileSync } from 'node:fs';
 import { unzipSync } from 'fflate';
 import { InputError } from '../../../errors.js';
-import { describeFsError, oneLine } from '../../../util/fs-errors.js';
-import { packWeights, type ImportedModel } from '../imported.js';
+import { oneLine } from '../../../util/fs-errors.js';
+import { packWeights, readModelBytes, type ImportedModel } from '../imported.js';
 import { kerasModelConfig, kerasSnakeCase } from './config.js';
 import { readFloats, withHdf5, type H5File } from './hdf5.js';
 import { kerasWeights, type KerasLayerEntry } from './weights.js';
@@ -45,13 +44,7 @@ function keras3Arrays(file: H5File, layers: KerasLayerEntry[], shown: string) {
 }
 
 export async function readKeras3Model(file: string, shown: string): Promise<ImportedModel> {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    throw new InputError(`${shown}: cannot read model (${describeFsError(e)})`);
-  }
-  return keras3Artifacts(bytes, shown);
+  return keras3Artifacts(readModelBytes(file, shown), shown);
 }
 
 /** The bytes of a `.keras` file as tfjs artifacts; throws InputError (naming `shown`) for anything else. */

@@ -6,9 +6,9 @@
  */
 import { InputError } from '../../../errors.js';
 import { oneLine } from '../../../util/fs-errors.js';
-import { packWeights, type ImportedModel } from '../imported.js';
+import { packWeights, readModelBytes, type ImportedModel } from '../imported.js';
 import { kerasModelConfig } from './config.js';
-import { readFloats, stringAttribute, stringListAttribute, withHdf5, withHdf5File, type H5File } from './hdf5.js';
+import { readFloats, stringAttribute, stringListAttribute, withHdf5, type H5File } from './hdf5.js';
 import { weightLayers } from './keras3.js';
 import { kerasWeights } from './weights.js';
 
@@ -36,7 +36,7 @@ function legacyContents(file: H5File, shown: string) {
 }
 
 export async function readKerasH5Model(file: string, shown: string): Promise<ImportedModel> {
-  return legacyModel(await withHdf5File(file, shown, (h5) => legacyContents(h5, shown)));
+  return kerasH5Artifacts(readModelBytes(file, shown), shown);
 }
 
 /** The bytes of a legacy `.h5` model as tfjs artifacts; throws InputError (naming `shown`) for anything else. */

@@ -28,7 +28,7 @@ export interface OnnxChain {
 /** Ops translated into layers (the data path); CONSTANT_OPS are evaluated instead. */
 export const LAYER_OPS = new Set([
   'Conv', 'Gemm', 'MatMul', 'Add', 'Relu', 'Clip', 'Sigmoid', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool',
-  'Flatten', 'Reshape', 'BatchNormalization', 'Dropout', 'Identity', 'Softmax',
+  'Flatten', 'Reshape', 'BatchNormalization', 'Dropout', 'Identity', 'Softmax', 'LogSoftmax', 'Pad',
 ]);
 
 type Shape = { kind: 'image'; c: number; h: number; w: number; collapsed?: boolean } | { kind: 'flat'; n: number };
@@ -97,6 +97,7 @@ export function translateGraph(graph: GraphProto, opset: number, src: TensorSour
   };
 
   let permutation: Int32Array | undefined; // pending (c, h, w) → (h, w, c) reorder of a flattened map
+  let padding: number[] | undefined; // a Pad's zeros [top, left, bottom, right], for the Conv after it
   const add = (class_name: string, config: Record<string, unknown>, ws: [string, number[], Float32Array][] = []) => {
     if (layers.length === 0) config.batch_input_shape = batchInputShape;
     layers.push({ class_name, config });
@@ -138,7 +139,9 @@ export function translateGraph(graph: GraphProto, opset: number, src: TensorSour
     if (shape.kind !== 'image') return undefined;
     const strides = attrInts(node, 'strides') ?? [1, 1];
     const dilations = attrInts(node, 'dilations') ?? [1, 1];
-    const pads = attrInts(node, 'pads') ?? [0, 0, 0, 0];
+    const own = attrInts(node, 'pads') ?? [0, 0, 0, 0];
+    const pads = own.map((p, i) => p + (padding?.[i] ?? 0));
+    padding = undefined;
     const autoPad = attrString(node, 'auto_pad', 'NOTSET');
     const ceil = attrInt(node, 'ceil_mode', 0) === 1;
     const axes = [shape.h, shape.w].map((size, i) => {
@@ -195,7 +198,28 @@ export function translateGraph(graph: GraphProto, opset: number, src: TensorSour
       break;
     }
     let out = node.output?.[0] ?? '';
+    if (padding !== undefined && op !== 'Conv' && op !== 'Identity') {
+      halt(node, 'follows a Pad; zero padding is supported only right before a Conv, into which it folds');
+      break;
+    }
     switch (op) {
+      case 'Pad': {
+        const pads = opset < 11 ? attrInts(node, 'pads') : node.input?.[1] ? constants.get(node.input[1])?.ints : undefined;
+        const value = opset < 11 ? attrFloat(node, 'value', 0) : node.input?.[2] ? weightOf(node, 2, 'constant value').data[0] : 0;
+        const rank = onnxDims(shape).length;
+        if (pads === undefined || pads.length !== 2 * rank || node.input?.[3]) {
+          halt(node, 'its pads are not a constant for every axis');
+          break;
+        }
+        if (pads.every((p) => p === 0)) break; // as torch exports AvgPool2d: a Pad of nothing
+        const spatial = rank === 4 && pads[0] === 0 && pads[1] === 0 && pads[4] === 0 && pads[5] === 0 && pads.every((p) => p >= 0);
+        if (attrString(node, 'mode', 'constant') !== 'constant' || value !== 0 || !spatial) {
+          halt(node, `pads [${pads.join(', ')}] (mode ${attrString(node, 'mode', 'constant')}, value ${value}): only zeros around the height and width of a map are supported`);
+          break;
+        }
+        padding = [pads[2]!, pads[3]!, pads[6]!, pads[7]!];
+        break;
+      }
       case 'Conv': {
         const img = needImage(node);
         if (img === undefined) break;
@@ -271,7 +295,11 @@ export function translateGraph(graph: GraphProto, opset: number, src: TensorSour
         const bound = (i: number, attr: string, fallback: number) => (opset < 11 ? attrFloat(node, attr, fallback) : node.input?.[i] ? weightOf(node, i, attr).data[0] ?? fallback : fallback);
         const lo = bound(1, 'min', -Infinity);
         const hi = bound(2, 'max', Infinity);
-        if (lo === 0 && (hi === 6 || hi === Infinity || hi >= 3.4e38)) add('Activation', { name: layerName(node), activation: hi === 6 ? 'relu6' : 'relu' });
+        const last = layers.at(-1);
+        const afterRelu = last?.class_name === 'Activation' && last.config.activation === 'relu';
+        // F.relu6 exports as Relu then Clip(−∞ or 0, 6): on ReLU's output that is ReLU6.
+        if (afterRelu && lo <= 0 && hi === 6) last.config.activation = 'relu6';
+        else if (lo === 0 && (hi === 6 || hi === Infinity || hi >= 3.4e38)) add('Activation', { name: layerName(node), activation: hi === 6 ? 'relu6' : 'relu' });
         else problem(node, `Clip(${lo}, ${hi}) has no spiking counterpart (Clip(0, 6) is ReLU6)`);
         break;
       }
@@ -343,9 +371,12 @@ export function translateGraph(graph: GraphProto, opset: number, src: TensorSour
       }
       case 'Identity':
         break;
-      case 'Softmax': {
+      case 'Softmax':
+      case 'LogSoftmax': {
         const axis = attrInt(node, 'axis', opset < 13 ? 1 : -1);
-        if (shape.kind !== 'flat' || (axis !== 1 && axis !== -1)) problem(node, 'softmax over anything but the classes of a flat vector is not supported');
+        if (shape.kind !== 'flat' || (axis !== 1 && axis !== -1)) problem(node, `${op} over anything but the classes of a flat vector is not supported`);
+        else if (op === 'LogSoftmax' && !outputs.has(out)) problem(node, 'log-softmax is supported only as the last op, on the classifier');
+        // PyTorch's F.log_softmax head: read as softmax — the same class for every input, and sharpen starts its head from the classifier's logits, before either.
         else add('Activation', { name: layerName(node), activation: 'softmax' });
         break;
       }

@@ -3,11 +3,10 @@
  * ONNX's own schema), its opset checked, and its graph rebuilt as a Sequential of Keras-style
  * layers (graph.ts) whose weights are already in tfjs's NHWC layout.
  */
-import { readFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import { InputError } from '../../../errors.js';
-import { describeFsError, oneLine } from '../../../util/fs-errors.js';
-import { packWeights, type ImportedModel } from '../imported.js';
+import { oneLine } from '../../../util/fs-errors.js';
+import { packWeights, readModelBytes, type ImportedModel } from '../imported.js';
 import type { LayerProblem } from '../source.js';
 import { translateGraph } from './graph.js';
 import { int } from './tensor.js';
@@ -43,13 +42,7 @@ function defaultOpset(model: ReturnType<typeof decodeOnnx>, problems: LayerProbl
 
 /** Reads `file` (named `shown` in messages) as tfjs artifacts plus the problems that refuse it. */
 export function readOnnxModel(file: string, shown: string): ImportedModel {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    throw new InputError(`${shown}: cannot read model (${describeFsError(e)})`);
-  }
-  return onnxArtifacts(bytes, file, shown);
+  return onnxArtifacts(readModelBytes(file, shown), file, shown);
 }
 
 /** The bytes of an ONNX file as tfjs artifacts (external data is looked up beside `file`). */
