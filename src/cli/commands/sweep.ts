@@ -81,7 +81,7 @@ async function runSweep(args: string[], flags: SweepFlags, ctx: CommandContext):
     await checkReachable(target);
     const queue = openQueue(target);
     try {
-      const r = await enqueueSweep(queue, sweep);
+      const r = await enqueueSweep(queue, sweep, only === undefined ? sweep.runs : sweep.runs.filter((run) => only.includes(run.id)));
       out.result(`${sweep.name}: ${r.added} run(s) enqueued, ${r.retried} failed run(s) retried, ${r.present} already queued or done, on ${flags.queue}`);
       out.info(`follow it with: whetstone sweep status ${args[0]} --queue ${flags.queue} --watch`);
     } finally {
