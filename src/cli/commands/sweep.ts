@@ -135,7 +135,11 @@ async function status(args: string[], flags: SweepFlags, ctx: CommandContext): P
   if (flags.watch) {
     let last = '';
     const width = 24;
-    while (!isSettled(summary)) {
+    // Without a queue nothing moves unless a `sweep` process trains the runs: stop watching once
+    // none has been training for two looks in a row (one look may fall between two runs).
+    let idle = 0;
+    const watching = () => (target !== undefined ? !isSettled(summary) : !isSettled(summary) && (idle = summary.counts.running === 0 ? idle + 1 : 0) < 2);
+    while (watching()) {
       const line = statusLine(summary);
       if (out.interactive) {
         const filled = Math.round((summary.counts.done / Math.max(1, summary.runs.length)) * width);
