@@ -20,7 +20,7 @@ describe('CLI conventions', () => {
   it('prints help and version with exit 0', async () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
-    for (const cmd of ['train', 'sharpen', 'evaluate', 'export', 'report', 'validate', 'schema']) {
+    for (const cmd of ['train', 'sharpen', 'evaluate', 'export', 'report', 'validate', 'schema', 'sweep', 'worker']) {
       expect(help.stdout).toContain(cmd);
     }
     const version = await cli(['--version']);
@@ -122,5 +122,14 @@ describe('whetstone schema', () => {
     expect(schema.$schema).toMatch(/json-schema/);
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['dataset', 'model', 'training', 'sharpening', 'seed']));
     expect(schema.additionalProperties).toBe(false);
+  });
+
+  it('--sweep prints the JSON Schema of sweep files', async () => {
+    const r = await cli(['schema', '--sweep']);
+    expect(r.code).toBe(0);
+    const schema = JSON.parse(r.stdout);
+    expect(schema.$id).toBe('urn:whetstone:sweep');
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['base', 'grid', 'random', 'seeds', 'metric', 'early_stopping', 'budget']));
+    expect(schema.required).toEqual(['base']);
   });
 });

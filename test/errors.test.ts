@@ -412,6 +412,26 @@ const CASES: Record<string, Case> = {
     setup: (d) => ({ argv: sweep(d, 'base: base.yaml\nseeds: [1]\n', undefined, '--queue', 'http://localhost:6379'), names: 'http://localhost:6379' }),
     message: /not a Redis URL/,
   },
+  'run-dir-exists': {
+    setup: (d) => {
+      mkdirSync(join(d, 'taken'));
+      writeFileSync(join(d, 'taken', 'notes.txt'), 'mine');
+      return { argv: train(d, yaml(d, 'name: x\n'), '--run-dir', join(d, 'taken')), names: join(d, 'taken'), watch: join(d, 'taken') };
+    },
+    message: /the run directory already exists/,
+  },
+  'sweep-only-unknown': {
+    setup: (d) => ({ argv: sweep(d, 'base: base.yaml\nseeds: [1]\n', undefined, '--only', 'nope-123'), names: 'sweep.yaml' }),
+    message: /--only nope-123: .* has no such run/,
+  },
+  'collect-not-a-run': {
+    setup: (d) => {
+      mkdirSync(join(d, 'stray'));
+      writeFileSync(join(d, 'stray', 'config.yaml'), 'x: 1\n');
+      return { argv: ['sweep', 'collect', sweep(d, 'base: base.yaml\nseeds: [1]\n')[1]!, join(d, 'stray'), '--out', join(d, 'out')], names: 'stray' };
+    },
+    message: /not a run of sweep/,
+  },
   'worker-unreachable': {
     setup: (d) => ({ argv: ['worker', NO_REDIS, '--out', join(d, 'out')], names: NO_REDIS }),
     message: /cannot reach Redis/,

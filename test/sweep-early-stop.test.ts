@@ -27,7 +27,9 @@ describe('runsToStop', () => {
 
   it('judges no run before min_epoch, nor the best, nor against epochs no other run has reached', () => {
     expect(runsToStop(new Map([['a', [0.9]], ['b', [0.1]]]), ['b'], rule)).toEqual([]);
-    expect(runsToStop(new Map([['a', [0.9, 0.9]], ['b', [0.1, 0.1, 0.1]]]), ['b'], rule)).toEqual([]);
+    expect(runsToStop(new Map([['a', [0.9]], ['b', [0.1, 0.1, 0.1]]]), ['b'], rule)).toEqual([]);
+    // A run ahead of the others is judged at the epochs they have reached.
+    expect(runsToStop(new Map([['a', [0.9, 0.9]], ['b', [0.1, 0.1, 0.1]]]), ['b'], rule).map((d) => d.epoch)).toEqual([2]);
     expect(runsToStop(new Map([['a', [0.9, 0.9]]]), ['a'], rule)).toEqual([]);
   });
 });
@@ -40,15 +42,16 @@ describe('a local sweep with early stopping', () => {
     requireFreshBuild();
     dir = mkdtempSync(join(tmpdir(), 'whetstone-early-'));
     writeFileSync(join(dir, 'base.yaml'), TINY_BASE);
-    // A rate of 1e-4 leaves the network where it started; 4.0 learns: the first trails from epoch 1.
-    writeFileSync(join(dir, 'early.yaml'), 'base: base.yaml\ngrid:\n  training.optimizer.learning_rate: [0.0001, 4.0]\nearly_stopping: {trails_best_by: 0.001}\nbudget: {max_concurrent: 2}\n');
+    // 4.0 learns, then a rate of 1e-4 leaves the network where it started: it trails from epoch 1.
+    // One at a time, so the second is judged against the finished first at its first epoch.
+    writeFileSync(join(dir, 'early.yaml'), 'base: base.yaml\ngrid:\n  training.optimizer.learning_rate: [4.0, 0.0001]\nearly_stopping: {trails_best_by: 0.05}\nbudget: {max_concurrent: 1}\n');
     const r = await cli(['sweep', join(dir, 'early.yaml'), '--out', dir, '--backend', 'wasm', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout) as SweepSummary;
     expect(summary.counts, r.stderr).toMatchObject({ done: 1, stopped: 1 });
     const stopped = summary.runs.find((r) => r.status === 'stopped')!;
     expect(stopped.set['training.optimizer.learning_rate']).toBe(0.0001);
-    expect(stopped.stopped_at_epoch).toBeLessThan(4);
+    expect(stopped.stopped_at_epoch).toBe(1);
     expect(stopped.message).toMatch(/points below/);
     expect(r.stderr).toMatch(new RegExp(`run ${stopped.id}: stopping early`));
     // Interrupted, not killed: its last epoch is checkpointed, and it has no summary.

@@ -49,6 +49,25 @@ describe('a local sweep', () => {
     expect(again.stderr).not.toMatch(/training|resuming/);
   });
 
+  it('--matrix lists the runs for CI, and collect merges run directories into the same summary', async () => {
+    const matrix = await cli(['sweep', join(dir, 'four.yaml'), '--matrix'], {}, dir);
+    expect(matrix.code, matrix.stderr).toBe(0);
+    const jobs = (JSON.parse(matrix.stdout) as { include: { id: string; command: string }[] }).include;
+    expect(jobs.map((j) => j.id).sort()).toEqual(reference.runs.map((r) => r.id).sort());
+    expect(jobs[0]!.command).toBe(`whetstone sweep four.yaml --only ${jobs[0]!.id}`);
+    expect(existsSync(join(dir, 'runs'))).toBe(false); // --matrix runs nothing
+
+    const runs = join(dir, 'reference', 'four', 'runs');
+    const some = await cli(['sweep', 'collect', join(dir, 'four.yaml'), join(runs, jobs[0]!.id), join(runs, jobs[1]!.id), '--out', join(dir, 'collected'), '--json']);
+    expect(some.code, some.stderr).toBe(0);
+    expect((JSON.parse(some.stdout) as SweepSummary).counts).toMatchObject({ done: 2, pending: 2 });
+    const all = await cli(['sweep', 'collect', join(dir, 'four.yaml'), runs, '--out', join(dir, 'collected'), '--json']);
+    expect(all.code, all.stderr).toBe(0);
+    const collected = JSON.parse(all.stdout) as SweepSummary;
+    expect(collected).toEqual(reference);
+    expect(readSweep(join(dir, 'collected', 'four'))).toEqual(collected);
+  });
+
   it('killed mid-run, resumes with the same results', async () => {
     const out = join(dir, 'killed');
     const folder = join(out, 'four');

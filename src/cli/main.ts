@@ -158,6 +158,7 @@ const COMMANDS: CommandSpec[] = [
     name: 'schema',
     args: '',
     description: 'print the JSON Schema of experiment files (for editor completion)',
+    options: (c) => c.option('--sweep', 'the JSON Schema of sweep files instead'),
     load: async () => (await import('./commands/schema.js')).run,
   },
 ];

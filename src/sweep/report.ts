@@ -14,6 +14,8 @@ import { statusLine, sweepTable } from './table.js';
 
 /** Values spanning this factor or more are drawn on a log axis (learning rates, temperatures). */
 const LOG_SPAN = 50;
+/** A key with this few distinct values (seeds, a short grid) gets one column per value, not a number line. */
+const FEW_VALUES = 6;
 
 /** One chart per swept key: the metric of every finished run against the value it set. */
 export function sweepCharts(summary: SweepSummary): { name: string; title: string; caption: string; spec: TopLevelSpec }[] {
@@ -24,7 +26,10 @@ export function sweepCharts(summary: SweepSummary): { name: string; title: strin
     const numeric = values.every((v) => typeof v.value === 'number');
     const nums = values.map((v) => v.value as number);
     const log = numeric && nums.length > 0 && Math.min(...nums) > 0 && Math.max(...nums) / Math.min(...nums) >= LOG_SPAN;
-    const x = numeric
+    const few = new Set(nums).size <= FEW_VALUES && !log;
+    const x = numeric && few
+      ? { field: 'value', type: 'ordinal' as const, title: key, sort: 'ascending' as const, axis: { labelAngle: 0 } }
+      : numeric
       ? { field: 'value', type: 'quantitative' as const, title: key, scale: { type: log ? ('log' as const) : ('linear' as const), zero: false } }
       : { field: 'value', type: 'nominal' as const, title: key };
     return {
@@ -36,7 +41,7 @@ export function sweepCharts(summary: SweepSummary): { name: string; title: strin
         height: 220,
         data: { values: values.map((v) => ({ ...v, value: numeric ? v.value : JSON.stringify(v.value) })) },
         mark: { type: 'point', filled: true, size: 70, color: COLORS.spiking },
-        encoding: { x, y: { field: 'metric', type: 'quantitative', title: summary.metric, scale: { zero: false } }, tooltip: [{ field: 'run', type: 'nominal' }] },
+        encoding: { x, y: { field: 'metric', type: 'quantitative', title: summary.metric, scale: { zero: false }, axis: /accuracy/.test(summary.metric) ? { format: '.1%' } : {} }, tooltip: [{ field: 'run', type: 'nominal' }] },
       } as TopLevelSpec,
     };
   });

@@ -81,7 +81,7 @@ async function runSweep(args: string[], flags: SweepFlags, ctx: CommandContext):
     await checkReachable(target);
     const queue = openQueue(target);
     try {
-      const r = await enqueueSweep(queue, sweep);
+      const r = await enqueueSweep(queue, sweep, only === undefined ? sweep.runs : sweep.runs.filter((run) => only.includes(run.id)));
       out.result(`${sweep.name}: ${r.added} run(s) enqueued, ${r.retried} failed run(s) retried, ${r.present} already queued or done, on ${flags.queue}`);
       out.info(`follow it with: whetstone sweep status ${args[0]} --queue ${flags.queue} --watch`);
     } finally {
@@ -135,7 +135,11 @@ async function status(args: string[], flags: SweepFlags, ctx: CommandContext): P
   if (flags.watch) {
     let last = '';
     const width = 24;
-    while (!isSettled(summary)) {
+    // Without a queue nothing moves unless a `sweep` process trains the runs: stop watching once
+    // none has been training for two looks in a row (one look may fall between two runs).
+    let idle = 0;
+    const watching = () => (target !== undefined ? !isSettled(summary) : !isSettled(summary) && (idle = summary.counts.running === 0 ? idle + 1 : 0) < 2);
+    while (watching()) {
       const line = statusLine(summary);
       if (out.interactive) {
         const filled = Math.round((summary.counts.done / Math.max(1, summary.runs.length)) * width);
