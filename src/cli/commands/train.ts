@@ -44,7 +44,7 @@ export function summaryLines(s: TrainSummary, runDir: string): string[] {
 export async function run(args: string[], flags: TrainFlags, ctx: CommandContext): Promise<void> {
   const { out } = ctx;
   const configPath = args[0] === undefined ? undefined : resolve(ctx.cwd, args[0]);
-  if (configPath === undefined && flags.resume === undefined) {
+  if (configPath === undefined && flags.resume === undefined && flags.from === undefined) {
     throw new UsageError('train needs an experiment config (or --resume <run-dir>)', `${ctx.usage}   (or: whetstone train --resume <run-dir>)`);
   }
   const backend = resolveRequestedBackend(flags.backend, ctx.io.env);
