@@ -41,7 +41,10 @@ describe('a local sweep with early stopping', () => {
   it('interrupts the trailing run, records it as stopped, and a rerun leaves it stopped', async () => {
     requireFreshBuild();
     dir = mkdtempSync(join(tmpdir(), 'whetstone-early-'));
-    writeFileSync(join(dir, 'base.yaml'), TINY_BASE);
+    // Forty epochs, not TINY_BASE's four: an epoch of 270 images takes about 0.1 s, so a four-epoch run
+    // can finish in the time between its first epoch and the SIGINT (the poll is every 250 ms), and
+    // is then honestly recorded as done. With forty the signal lands dozens of epochs early.
+    writeFileSync(join(dir, 'base.yaml'), TINY_BASE.replace('epochs: 4', 'epochs: 40').replace('start_epoch: 2', 'start_epoch: 38'));
     // 4.0 learns, then a rate of 1e-4 leaves the network where it started: it trails from epoch 1.
     // One at a time, so the second is judged against the finished first at its first epoch.
     writeFileSync(join(dir, 'early.yaml'), 'base: base.yaml\ngrid:\n  training.optimizer.learning_rate: [4.0, 0.0001]\nearly_stopping: {trails_best_by: 0.05}\nbudget: {max_concurrent: 1}\n');
